@@ -1,0 +1,584 @@
+package v1alpha1
+
+import (
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+)
+
+// ApplicationServer runs one Java application server (or any HTTP server image)
+// as a Deployment with a Service, and optionally a HorizontalPodAutoscaler,
+// an Ingress and a PodDisruptionBudget.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:subresource:scale:specpath=.spec.deployment.replicas,statuspath=.status.replicas,selectorpath=.status.selector
+// +kubebuilder:resource:shortName=appserver;appsrv,categories=all
+// +kubebuilder:printcolumn:name="Image",type=string,JSONPath=".spec.deployment.image"
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=".status.ready"
+// +kubebuilder:printcolumn:name="Available",type=string,JSONPath=".status.conditions[?(@.type==\"Available\")].status"
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=".metadata.creationTimestamp"
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=".status.conditions[?(@.type==\"Available\")].reason",priority=1
+// +kubebuilder:printcolumn:name="Message",type=string,JSONPath=".status.conditions[?(@.type==\"Available\")].message",priority=1
+// +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 63 && self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",message="metadata.name must be a DNS-1035 label (lower-case letters, digits and '-', starting with a letter, at most 63 characters): it names the Service"
+type ApplicationServer struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec is what the user asks for.
+	// +required
+	Spec ApplicationServerSpec `json:"spec"`
+
+	// status is what the operator observed.
+	// +optional
+	Status ApplicationServerStatus `json:"status,omitempty"`
+}
+
+// ApplicationServerList is a list of ApplicationServers.
+//
+// +kubebuilder:object:root=true
+type ApplicationServerList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []ApplicationServer `json:"items"`
+}
+
+// ApplicationServerSpec follows the shape of WebOTX's custom resource:
+// common, server (WebOTX: webotx), deployment, horizontalPodAutoscaler, service.
+//
+// +kubebuilder:validation:XValidation:rule="!has(self.ingress) || !self.ingress.enabled || self.service.ports.exists(p, p.name == self.ingress.port)",message="spec.ingress.port must name one of spec.service.ports"
+type ApplicationServerSpec struct {
+	// common holds labels and annotations added to every object the operator
+	// creates for this server, and to its pods.
+	// +optional
+	Common CommonSpec `json:"common,omitempty"`
+
+	// server holds settings of the application server process in the pod
+	// (WebOTX: spec.webotx).
+	// +optional
+	Server ServerSpec `json:"server,omitempty"`
+
+	// deployment describes the pods that run the server.
+	// +required
+	Deployment DeploymentSpec `json:"deployment"`
+
+	// horizontalPodAutoscaler scales the server on CPU, memory or pod metrics.
+	// While it is enabled the operator leaves spec.replicas of the Deployment
+	// to the autoscaler.
+	// +optional
+	HorizontalPodAutoscaler *HorizontalPodAutoscalerSpec `json:"horizontalPodAutoscaler,omitempty"`
+
+	// service describes the Service that exposes the server. Defaults to a
+	// ClusterIP Service with ports http 8080 and https 8443.
+	// +optional
+	// +kubebuilder:default={}
+	Service ServiceSpec `json:"service,omitempty"`
+
+	// ingress exposes one service port through an Ingress (beyond WebOTX).
+	// +optional
+	Ingress *IngressSpec `json:"ingress,omitempty"`
+
+	// podDisruptionBudget limits voluntary disruptions of the server's pods
+	// (beyond WebOTX).
+	// +optional
+	PodDisruptionBudget *PodDisruptionBudgetSpec `json:"podDisruptionBudget,omitempty"`
+}
+
+// CommonSpec holds metadata shared by every child object.
+type CommonSpec struct {
+	// labels are added to every child object and to the pod template. They
+	// never replace the operator's own app.kubernetes.io/* labels.
+	// +optional
+	// +kubebuilder:validation:MaxProperties=64
+	// +kubebuilder:validation:XValidation:rule="self.all(k, size(k) <= 317 && k.matches('^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$'))",message="spec.common.labels: every key must be a valid label key ([prefix/]name, name at most 63 characters of alphanumerics, '-', '_' or '.')"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, size(self[k]) <= 63 && self[k].matches('^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$'))",message="spec.common.labels: every value must be a valid label value (at most 63 alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric)"
+	Labels map[string]string `json:"labels,omitempty"`
+
+	// annotations are added to every child object and to the pod template.
+	// +optional
+	// +kubebuilder:validation:MaxProperties=64
+	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+// ServerSpec holds settings of the application server process.
+type ServerSpec struct {
+	// env sets environment variables of the server container.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	Env []corev1.EnvVar `json:"env,omitempty"`
+
+	// envFrom loads every key of the named ConfigMaps and Secrets as
+	// environment variables of the server container (WebOTX: webotx.envFrom).
+	// +optional
+	EnvFrom *EnvFromSpec `json:"envFrom,omitempty"`
+
+	// healthCheck turns on MicroProfile Health probes (/health/live,
+	// /health/ready, /health/started) for every probe of the server container
+	// that deployment.*Probe.server does not set explicitly.
+	// +optional
+	HealthCheck *HealthCheckSpec `json:"healthCheck,omitempty"`
+
+	// metering tells the operator where to scrape this server's metrics.
+	// +optional
+	Metering *MeteringSpec `json:"metering,omitempty"`
+}
+
+// EnvFromSpec names ConfigMaps and Secrets loaded as environment variables.
+type EnvFromSpec struct {
+	// configMaps are names of ConfigMaps in the same namespace.
+	// +optional
+	// +listType=set
+	ConfigMaps []string `json:"configMaps,omitempty"`
+	// secrets are names of Secrets in the same namespace.
+	// +optional
+	// +listType=set
+	Secrets []string `json:"secrets,omitempty"`
+}
+
+// HealthCheckSpec configures MicroProfile Health probes.
+type HealthCheckSpec struct {
+	// scheme used by the probes.
+	// +optional
+	// +kubebuilder:default=HTTP
+	// +kubebuilder:validation:Enum=HTTP;HTTPS
+	Scheme corev1.URIScheme `json:"scheme,omitempty"`
+	// port the health endpoints listen on.
+	// +optional
+	// +kubebuilder:default=8080
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=65535
+	Port int32 `json:"port,omitempty"`
+}
+
+// MeteringSpec says where the operator scrapes this server's metrics.
+type MeteringSpec struct {
+	// enabled turns scraping of this server's pods on.
+	// +optional
+	Enabled bool `json:"enabled,omitempty"`
+	// scheme of the metrics endpoint.
+	// +optional
+	// +kubebuilder:default=https
+	// +kubebuilder:validation:Enum=http;https
+	Scheme string `json:"scheme,omitempty"`
+	// port of the metrics endpoint on each pod.
+	// +optional
+	// +kubebuilder:default=8443
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=65535
+	Port int32 `json:"port,omitempty"`
+	// path of the metrics endpoint; absolute.
+	// +optional
+	// +kubebuilder:default="/metrics"
+	// +kubebuilder:validation:MaxLength=1024
+	// +kubebuilder:validation:XValidation:rule="self.startsWith('/')",message="spec.server.metering.path must be an absolute path (start with '/')"
+	Path string `json:"path,omitempty"`
+}
+
+// DeploymentSpec describes the pods that run the server.
+type DeploymentSpec struct {
+	// replicas is the number of pods. Ignored while the horizontal pod
+	// autoscaler is enabled. Exposed as the scale subresource.
+	// +optional
+	// +kubebuilder:default=1
+	// +kubebuilder:validation:Minimum=0
+	Replicas *int32 `json:"replicas,omitempty"`
+
+	// image of the server container.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=1024
+	Image string `json:"image"`
+
+	// imagePullPolicy of the server container.
+	// +optional
+	// +kubebuilder:validation:Enum=Always;IfNotPresent;Never
+	ImagePullPolicy corev1.PullPolicy `json:"imagePullPolicy,omitempty"`
+
+	// imagePullSecrets name Secrets used to pull the image.
+	// +optional
+	ImagePullSecrets []corev1.LocalObjectReference `json:"imagePullSecrets,omitempty"`
+
+	// annotations are added to the pod template only.
+	// +optional
+	Annotations map[string]string `json:"annotations,omitempty"`
+
+	// hostname of the pods.
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	Hostname string `json:"hostname,omitempty"`
+
+	// subdomain of the pods.
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	Subdomain string `json:"subdomain,omitempty"`
+
+	// serviceAccountName the pods run as. Defaults to the namespace's default.
+	// +optional
+	ServiceAccountName string `json:"serviceAccountName,omitempty"`
+
+	// automountServiceAccountToken says whether the service account token is
+	// mounted into the pods.
+	// +optional
+	AutomountServiceAccountToken *bool `json:"automountServiceAccountToken,omitempty"`
+
+	// dns sets the pods' DNS policy and configuration.
+	// +optional
+	DNS *DNSSpec `json:"dns,omitempty"`
+
+	// hostAliases are added to the pods' /etc/hosts.
+	// +optional
+	HostAliases []corev1.HostAlias `json:"hostAliases,omitempty"`
+
+	// nodeSelector constrains the nodes the pods run on.
+	// +optional
+	NodeSelector map[string]string `json:"nodeSelector,omitempty"`
+
+	// tolerations of the pods.
+	// +optional
+	Tolerations []corev1.Toleration `json:"tolerations,omitempty"`
+
+	// affinity of the pods.
+	// +optional
+	Affinity *corev1.Affinity `json:"affinity,omitempty"`
+
+	// topologySpreadConstraints of the pods. An empty labelSelector selects
+	// this server's own pods.
+	// +optional
+	TopologySpreadConstraints []corev1.TopologySpreadConstraint `json:"topologySpreadConstraints,omitempty"`
+
+	// priorityClassName of the pods.
+	// +optional
+	PriorityClassName string `json:"priorityClassName,omitempty"`
+
+	// strategy of the Deployment's rollouts.
+	// +optional
+	Strategy *appsv1.DeploymentStrategy `json:"strategy,omitempty"`
+
+	// progressDeadlineSeconds after which a stalled rollout is reported as
+	// failed (Degraded, reason ProgressDeadlineExceeded).
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	ProgressDeadlineSeconds *int32 `json:"progressDeadlineSeconds,omitempty"`
+
+	// terminationGracePeriodSeconds given to the server to stop.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	TerminationGracePeriodSeconds *int64 `json:"terminationGracePeriodSeconds,omitempty"`
+
+	// timeZone of the server container, passed as the TZ environment variable
+	// (for example Asia/Tokyo).
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9_+\-/:.]+$`
+	TimeZone string `json:"timeZone,omitempty"`
+
+	// resources of each container.
+	// +optional
+	Resources *ContainerResources `json:"resources,omitempty"`
+
+	// readinessProbe of each container. Overrides server.healthCheck.
+	// +optional
+	ReadinessProbe *ContainerProbe `json:"readinessProbe,omitempty"`
+
+	// livenessProbe of each container. Overrides server.healthCheck.
+	// +optional
+	LivenessProbe *ContainerProbe `json:"livenessProbe,omitempty"`
+
+	// startupProbe of each container. Overrides server.healthCheck.
+	// +optional
+	StartupProbe *ContainerProbe `json:"startupProbe,omitempty"`
+
+	// securityContext of the pod and the server container. When unset, both
+	// meet the Pod Security "restricted" profile.
+	// +optional
+	SecurityContext *SecurityContextSpec `json:"securityContext,omitempty"`
+}
+
+// DNSSpec sets the pods' DNS policy and configuration.
+type DNSSpec struct {
+	// dnsPolicy of the pods.
+	// +optional
+	// +kubebuilder:validation:Enum=ClusterFirstWithHostNet;ClusterFirst;Default;None
+	DNSPolicy corev1.DNSPolicy `json:"dnsPolicy,omitempty"`
+	// dnsConfig of the pods.
+	// +optional
+	DNSConfig *corev1.PodDNSConfig `json:"dnsConfig,omitempty"`
+}
+
+// ContainerResources holds compute resources per container.
+type ContainerResources struct {
+	// server container's requests and limits.
+	// +optional
+	Server *corev1.ResourceRequirements `json:"server,omitempty"`
+}
+
+// ContainerProbe holds a probe per container.
+type ContainerProbe struct {
+	// server container's probe.
+	// +optional
+	Server *corev1.Probe `json:"server,omitempty"`
+}
+
+// SecurityContextSpec holds the pod's and the server container's security context.
+type SecurityContextSpec struct {
+	// pod security context. Replaces the restricted default as a whole.
+	// +optional
+	Pod *corev1.PodSecurityContext `json:"pod,omitempty"`
+	// server container security context. Replaces the restricted default as a whole.
+	// +optional
+	Server *corev1.SecurityContext `json:"server,omitempty"`
+}
+
+// HorizontalPodAutoscalerSpec follows WebOTX's horizontalPodAutoscaler block.
+//
+// +kubebuilder:validation:XValidation:rule="!self.enabled || has(self.maxReplicas)",message="spec.horizontalPodAutoscaler.maxReplicas is required when the autoscaler is enabled"
+// +kubebuilder:validation:XValidation:rule="!has(self.maxReplicas) || !has(self.minReplicas) || self.minReplicas <= self.maxReplicas",message="spec.horizontalPodAutoscaler.minReplicas must be less than or equal to maxReplicas"
+// +kubebuilder:validation:XValidation:rule="!self.enabled || (has(self.podMetrics) && size(self.podMetrics) > 0) || (has(self.resourceMetrics) && (has(self.resourceMetrics.cpuAverageUtilization) || has(self.resourceMetrics.cpuAverageValue) || has(self.resourceMetrics.memoryAverageUtilization) || has(self.resourceMetrics.memoryAverageValue)))",message="spec.horizontalPodAutoscaler needs at least one metric (resourceMetrics or podMetrics) when enabled"
+type HorizontalPodAutoscalerSpec struct {
+	// enabled creates the HorizontalPodAutoscaler.
+	// +optional
+	Enabled bool `json:"enabled,omitempty"`
+	// minReplicas is the lower limit of replicas.
+	// +optional
+	// +kubebuilder:default=1
+	// +kubebuilder:validation:Minimum=1
+	MinReplicas *int32 `json:"minReplicas,omitempty"`
+	// maxReplicas is the upper limit of replicas. Required when enabled.
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	MaxReplicas *int32 `json:"maxReplicas,omitempty"`
+	// resourceMetrics scale on the pods' CPU and memory.
+	// +optional
+	ResourceMetrics *ResourceMetrics `json:"resourceMetrics,omitempty"`
+	// podMetrics scale on custom per-pod metrics (averaged over the pods).
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=16
+	PodMetrics []PodMetric `json:"podMetrics,omitempty"`
+	// behavior configures scaling up and down.
+	// +optional
+	Behavior *autoscalingv2.HorizontalPodAutoscalerBehavior `json:"behavior,omitempty"`
+}
+
+// ResourceMetrics are targets for CPU and memory. Utilization is a percentage
+// of the requests; value is an absolute quantity. Set at most one per resource.
+//
+// +kubebuilder:validation:XValidation:rule="!(has(self.cpuAverageUtilization) && has(self.cpuAverageValue))",message="spec.horizontalPodAutoscaler.resourceMetrics: set cpuAverageUtilization or cpuAverageValue, not both"
+// +kubebuilder:validation:XValidation:rule="!(has(self.memoryAverageUtilization) && has(self.memoryAverageValue))",message="spec.horizontalPodAutoscaler.resourceMetrics: set memoryAverageUtilization or memoryAverageValue, not both"
+type ResourceMetrics struct {
+	// cpuAverageUtilization is the target CPU use, percent of requests.
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	CPUAverageUtilization *int32 `json:"cpuAverageUtilization,omitempty"`
+	// cpuAverageValue is the target CPU use per pod.
+	// +optional
+	CPUAverageValue *resource.Quantity `json:"cpuAverageValue,omitempty"`
+	// memoryAverageUtilization is the target memory use, percent of requests.
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	MemoryAverageUtilization *int32 `json:"memoryAverageUtilization,omitempty"`
+	// memoryAverageValue is the target memory use per pod.
+	// +optional
+	MemoryAverageValue *resource.Quantity `json:"memoryAverageValue,omitempty"`
+}
+
+// PodMetric is a target for a custom per-pod metric.
+type PodMetric struct {
+	// name of the metric.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+	// averageValue is the target value averaged over the pods.
+	// +required
+	AverageValue resource.Quantity `json:"averageValue"`
+}
+
+// ServiceSpec describes the Service that exposes the server.
+//
+// +kubebuilder:validation:XValidation:rule="self.type in ['NodePort', 'LoadBalancer'] || self.ports.all(p, !has(p.nodePort))",message="spec.service.ports[].nodePort is only allowed when spec.service.type is NodePort or LoadBalancer"
+// +kubebuilder:validation:XValidation:rule="self.type in ['NodePort', 'LoadBalancer'] || !has(self.externalTrafficPolicy)",message="spec.service.externalTrafficPolicy is only allowed when spec.service.type is NodePort or LoadBalancer"
+// +kubebuilder:validation:XValidation:rule="self.type == 'LoadBalancer' || (!has(self.loadBalancerIP) && !has(self.loadBalancerSourceRanges))",message="spec.service.loadBalancerIP and loadBalancerSourceRanges are only allowed when spec.service.type is LoadBalancer"
+// +kubebuilder:validation:XValidation:rule="!has(self.sessionAffinityConfig) || self.sessionAffinity == 'ClientIP'",message="spec.service.sessionAffinityConfig is only allowed when spec.service.sessionAffinity is ClientIP"
+type ServiceSpec struct {
+	// type of the Service.
+	// +optional
+	// +kubebuilder:default=ClusterIP
+	// +kubebuilder:validation:Enum=ClusterIP;NodePort;LoadBalancer
+	Type corev1.ServiceType `json:"type,omitempty"`
+
+	// ports the Service exposes. Defaults to http 8080 and https 8443 (WebOTX's).
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:default={{name: http, port: 8080}, {name: https, port: 8443}}
+	// +kubebuilder:validation:XValidation:rule="self.all(p, self.exists_one(q, q.name == p.name))",message="spec.service.ports: port names must be unique"
+	Ports []ServicePort `json:"ports,omitempty"`
+
+	// sessionAffinity of the Service.
+	// +optional
+	// +kubebuilder:validation:Enum=None;ClientIP
+	SessionAffinity corev1.ServiceAffinity `json:"sessionAffinity,omitempty"`
+
+	// sessionAffinityConfig of the Service; needs sessionAffinity ClientIP.
+	// +optional
+	SessionAffinityConfig *corev1.SessionAffinityConfig `json:"sessionAffinityConfig,omitempty"`
+
+	// externalTrafficPolicy of a NodePort or LoadBalancer Service.
+	// +optional
+	// +kubebuilder:validation:Enum=Cluster;Local
+	ExternalTrafficPolicy corev1.ServiceExternalTrafficPolicy `json:"externalTrafficPolicy,omitempty"`
+
+	// loadBalancerIP asked of the cloud provider (LoadBalancer only).
+	// +optional
+	LoadBalancerIP string `json:"loadBalancerIP,omitempty"`
+
+	// loadBalancerSourceRanges restrict client addresses (LoadBalancer only).
+	// +optional
+	LoadBalancerSourceRanges []string `json:"loadBalancerSourceRanges,omitempty"`
+
+	// externalIPs routed to the Service.
+	// +optional
+	ExternalIPs []string `json:"externalIPs,omitempty"`
+
+	// annotations of the Service only (for example cloud load-balancer settings).
+	// +optional
+	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+// ServicePort is one port of the Service.
+type ServicePort struct {
+	// name of the port; unique within the Service. Also names the container port.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=15
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	Name string `json:"name"`
+	// protocol of the port.
+	// +optional
+	// +kubebuilder:default=TCP
+	// +kubebuilder:validation:Enum=TCP;UDP;SCTP
+	Protocol corev1.Protocol `json:"protocol,omitempty"`
+	// port the Service listens on.
+	// +required
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=65535
+	Port int32 `json:"port"`
+	// targetPort on the server container. Defaults to port.
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=65535
+	TargetPort *int32 `json:"targetPort,omitempty"`
+	// nodePort for NodePort and LoadBalancer Services; allocated when unset.
+	// +optional
+	// +kubebuilder:validation:Minimum=30000
+	// +kubebuilder:validation:Maximum=32767
+	NodePort *int32 `json:"nodePort,omitempty"`
+}
+
+// IngressSpec exposes one port of the Service through an Ingress.
+type IngressSpec struct {
+	// enabled creates the Ingress.
+	// +optional
+	Enabled bool `json:"enabled,omitempty"`
+	// className of the IngressClass (for example alb or nginx).
+	// +optional
+	ClassName *string `json:"className,omitempty"`
+	// host the Ingress answers for; all hosts when unset.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="self.matches('^(\\\\*\\\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')",message="spec.ingress.host must be a DNS name (lower-case, optionally starting with '*.')"
+	Host string `json:"host,omitempty"`
+	// path routed to the server; absolute.
+	// +optional
+	// +kubebuilder:default="/"
+	// +kubebuilder:validation:MaxLength=1024
+	// +kubebuilder:validation:XValidation:rule="self.startsWith('/')",message="spec.ingress.path must be an absolute path (start with '/')"
+	Path string `json:"path,omitempty"`
+	// pathType of the rule.
+	// +optional
+	// +kubebuilder:default=Prefix
+	// +kubebuilder:validation:Enum=Exact;Prefix;ImplementationSpecific
+	PathType networkingv1.PathType `json:"pathType,omitempty"`
+	// port names the service port the Ingress sends traffic to.
+	// +optional
+	// +kubebuilder:default=http
+	Port string `json:"port,omitempty"`
+	// annotations of the Ingress only (for example alb.ingress.kubernetes.io/scheme).
+	// +optional
+	Annotations map[string]string `json:"annotations,omitempty"`
+	// tls terminates TLS for hosts with a certificate from a Secret.
+	// +optional
+	TLS []networkingv1.IngressTLS `json:"tls,omitempty"`
+}
+
+// PodDisruptionBudgetSpec sets exactly one of minAvailable and maxUnavailable.
+//
+// +kubebuilder:validation:XValidation:rule="!self.enabled || (has(self.minAvailable) != has(self.maxUnavailable))",message="spec.podDisruptionBudget: set exactly one of minAvailable and maxUnavailable"
+type PodDisruptionBudgetSpec struct {
+	// enabled creates the PodDisruptionBudget.
+	// +optional
+	// +kubebuilder:default=true
+	Enabled bool `json:"enabled"`
+	// minAvailable pods (a number or a percentage).
+	// +optional
+	// +kubebuilder:validation:XIntOrString
+	// +kubebuilder:validation:XValidation:rule="type(self) == int ? self >= 0 : self.matches('^[0-9]+%$')",message="spec.podDisruptionBudget.minAvailable must be a non-negative number or a percentage like 50%"
+	MinAvailable *intstr.IntOrString `json:"minAvailable,omitempty"`
+	// maxUnavailable pods (a number or a percentage).
+	// +optional
+	// +kubebuilder:validation:XIntOrString
+	// +kubebuilder:validation:XValidation:rule="type(self) == int ? self >= 0 : self.matches('^[0-9]+%$')",message="spec.podDisruptionBudget.maxUnavailable must be a non-negative number or a percentage like 50%"
+	MaxUnavailable *intstr.IntOrString `json:"maxUnavailable,omitempty"`
+}
+
+// ApplicationServerStatus is what the operator observed.
+type ApplicationServerStatus struct {
+	// observedGeneration is the generation last reconciled successfully.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// conditions: Available, Progressing, Degraded.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+	// replicas is the number of pods of the Deployment.
+	// +optional
+	Replicas int32 `json:"replicas,omitempty"`
+	// readyReplicas is the number of ready pods.
+	// +optional
+	ReadyReplicas int32 `json:"readyReplicas,omitempty"`
+	// updatedReplicas is the number of pods running the current template.
+	// +optional
+	UpdatedReplicas int32 `json:"updatedReplicas,omitempty"`
+	// availableReplicas is the number of available pods.
+	// +optional
+	AvailableReplicas int32 `json:"availableReplicas,omitempty"`
+	// ready is readyReplicas/desired replicas, for display.
+	// +optional
+	Ready string `json:"ready,omitempty"`
+	// selector of the server's pods, for the scale subresource.
+	// +optional
+	Selector string `json:"selector,omitempty"`
+	// image the Deployment runs.
+	// +optional
+	Image string `json:"image,omitempty"`
+	// serviceName is the name of the Service that exposes the server.
+	// +optional
+	ServiceName string `json:"serviceName,omitempty"`
+	// operatorVersion is the version of the operator that last reconciled.
+	// +optional
+	OperatorVersion string `json:"operatorVersion,omitempty"`
+}
+
+func init() {
+	SchemeBuilder.Register(&ApplicationServer{}, &ApplicationServerList{})
+}

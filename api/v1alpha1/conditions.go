@@ -1,0 +1,42 @@
+package v1alpha1
+
+// Condition types reported in status.conditions.
+const (
+	// ConditionAvailable is True when the server's Deployment has its minimum
+	// number of pods available.
+	ConditionAvailable = "Available"
+	// ConditionProgressing is True while a rollout is under way.
+	ConditionProgressing = "Progressing"
+	// ConditionDegraded is True when something needs the user's attention: a
+	// child the operator may not touch, a failed apply, pods that cannot be
+	// created, a rollout past its deadline.
+	ConditionDegraded = "Degraded"
+)
+
+// Condition reasons. CamelCase, stable: tools may match on them.
+const (
+	ReasonMinimumReplicasAvailable   = "MinimumReplicasAvailable"
+	ReasonMinimumReplicasUnavailable = "MinimumReplicasUnavailable"
+	ReasonDeploymentPending          = "DeploymentPending"
+	ReasonRolloutInProgress          = "RolloutInProgress"
+	ReasonRolloutComplete            = "RolloutComplete"
+	ReasonProgressDeadlineExceeded   = "ProgressDeadlineExceeded"
+	ReasonAsExpected                 = "AsExpected"
+	ReasonChildNotOwned              = "ChildNotOwned"
+	ReasonApplyFailed                = "ApplyFailed"
+	ReasonReplicaFailure             = "ReplicaFailure"
+)
+
+// Labels the operator puts on every child (the recommended Kubernetes labels).
+const (
+	LabelName      = "app.kubernetes.io/name"
+	LabelInstance  = "app.kubernetes.io/instance"
+	LabelManagedBy = "app.kubernetes.io/managed-by"
+	LabelComponent = "app.kubernetes.io/component"
+
+	// ManagedByValue is the value of LabelManagedBy on every child; the
+	// operator's informers select on it.
+	ManagedByValue = "appserver-operator"
+	// NameValue is the value of LabelName on every child.
+	NameValue = "applicationserver"
+)
