@@ -50,7 +50,7 @@ type ApplicationServerList struct {
 // ApplicationServerSpec follows the shape of WebOTX's custom resource:
 // common, server (WebOTX: webotx), deployment, horizontalPodAutoscaler, service.
 //
-// +kubebuilder:validation:XValidation:rule="!has(self.ingress) || !self.ingress.enabled || self.service.ports.exists(p, p.name == self.ingress.port)",message="spec.ingress.port must name one of spec.service.ports"
+// +kubebuilder:validation:XValidation:rule="!has(self.ingress) || !has(self.ingress.enabled) || !self.ingress.enabled || !has(self.service.ports) || self.service.ports.exists(p, p.name == (has(self.ingress.port) ? self.ingress.port : 'http'))",message="spec.ingress.port must name one of spec.service.ports"
 type ApplicationServerSpec struct {
 	// common holds labels and annotations added to every object the operator
 	// creates for this server, and to its pods.
@@ -95,14 +95,19 @@ type CommonSpec struct {
 	// +optional
 	// +kubebuilder:validation:MaxProperties=64
 	// +kubebuilder:validation:XValidation:rule="self.all(k, size(k) <= 317 && k.matches('^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$'))",message="spec.common.labels: every key must be a valid label key ([prefix/]name, name at most 63 characters of alphanumerics, '-', '_' or '.')"
-	// +kubebuilder:validation:XValidation:rule="self.all(k, size(self[k]) <= 63 && self[k].matches('^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$'))",message="spec.common.labels: every value must be a valid label value (at most 63 alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric)"
-	Labels map[string]string `json:"labels,omitempty"`
+	Labels map[string]LabelValue `json:"labels,omitempty"`
 
 	// annotations are added to every child object and to the pod template.
 	// +optional
 	// +kubebuilder:validation:MaxProperties=64
 	Annotations map[string]string `json:"annotations,omitempty"`
 }
+
+// LabelValue is a label value: at most 63 alphanumerics, '-', '_' or '.',
+// starting and ending with an alphanumeric, or empty.
+// +kubebuilder:validation:MaxLength=63
+// +kubebuilder:validation:Pattern=`^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$`
+type LabelValue string
 
 // ServerSpec holds settings of the application server process.
 type ServerSpec struct {
@@ -336,9 +341,9 @@ type SecurityContextSpec struct {
 
 // HorizontalPodAutoscalerSpec follows WebOTX's horizontalPodAutoscaler block.
 //
-// +kubebuilder:validation:XValidation:rule="!self.enabled || has(self.maxReplicas)",message="spec.horizontalPodAutoscaler.maxReplicas is required when the autoscaler is enabled"
+// +kubebuilder:validation:XValidation:rule="!has(self.enabled) || !self.enabled || has(self.maxReplicas)",message="spec.horizontalPodAutoscaler.maxReplicas is required when the autoscaler is enabled"
 // +kubebuilder:validation:XValidation:rule="!has(self.maxReplicas) || !has(self.minReplicas) || self.minReplicas <= self.maxReplicas",message="spec.horizontalPodAutoscaler.minReplicas must be less than or equal to maxReplicas"
-// +kubebuilder:validation:XValidation:rule="!self.enabled || (has(self.podMetrics) && size(self.podMetrics) > 0) || (has(self.resourceMetrics) && (has(self.resourceMetrics.cpuAverageUtilization) || has(self.resourceMetrics.cpuAverageValue) || has(self.resourceMetrics.memoryAverageUtilization) || has(self.resourceMetrics.memoryAverageValue)))",message="spec.horizontalPodAutoscaler needs at least one metric (resourceMetrics or podMetrics) when enabled"
+// +kubebuilder:validation:XValidation:rule="!has(self.enabled) || !self.enabled || (has(self.podMetrics) && size(self.podMetrics) > 0) || (has(self.resourceMetrics) && (has(self.resourceMetrics.cpuAverageUtilization) || has(self.resourceMetrics.cpuAverageValue) || has(self.resourceMetrics.memoryAverageUtilization) || has(self.resourceMetrics.memoryAverageValue)))",message="spec.horizontalPodAutoscaler needs at least one metric (resourceMetrics or podMetrics) when enabled"
 type HorizontalPodAutoscalerSpec struct {
 	// enabled creates the HorizontalPodAutoscaler.
 	// +optional
@@ -402,10 +407,10 @@ type PodMetric struct {
 
 // ServiceSpec describes the Service that exposes the server.
 //
-// +kubebuilder:validation:XValidation:rule="self.type in ['NodePort', 'LoadBalancer'] || self.ports.all(p, !has(p.nodePort))",message="spec.service.ports[].nodePort is only allowed when spec.service.type is NodePort or LoadBalancer"
-// +kubebuilder:validation:XValidation:rule="self.type in ['NodePort', 'LoadBalancer'] || !has(self.externalTrafficPolicy)",message="spec.service.externalTrafficPolicy is only allowed when spec.service.type is NodePort or LoadBalancer"
-// +kubebuilder:validation:XValidation:rule="self.type == 'LoadBalancer' || (!has(self.loadBalancerIP) && !has(self.loadBalancerSourceRanges))",message="spec.service.loadBalancerIP and loadBalancerSourceRanges are only allowed when spec.service.type is LoadBalancer"
-// +kubebuilder:validation:XValidation:rule="!has(self.sessionAffinityConfig) || self.sessionAffinity == 'ClientIP'",message="spec.service.sessionAffinityConfig is only allowed when spec.service.sessionAffinity is ClientIP"
+// +kubebuilder:validation:XValidation:rule="(has(self.type) && self.type in ['NodePort', 'LoadBalancer']) || !has(self.ports) || self.ports.all(p, !has(p.nodePort))",message="spec.service.ports[].nodePort is only allowed when spec.service.type is NodePort or LoadBalancer"
+// +kubebuilder:validation:XValidation:rule="(has(self.type) && self.type in ['NodePort', 'LoadBalancer']) || !has(self.externalTrafficPolicy)",message="spec.service.externalTrafficPolicy is only allowed when spec.service.type is NodePort or LoadBalancer"
+// +kubebuilder:validation:XValidation:rule="(has(self.type) && self.type == 'LoadBalancer') || (!has(self.loadBalancerIP) && !has(self.loadBalancerSourceRanges))",message="spec.service.loadBalancerIP and loadBalancerSourceRanges are only allowed when spec.service.type is LoadBalancer"
+// +kubebuilder:validation:XValidation:rule="!has(self.sessionAffinityConfig) || (has(self.sessionAffinity) && self.sessionAffinity == 'ClientIP')",message="spec.service.sessionAffinityConfig is only allowed when spec.service.sessionAffinity is ClientIP"
 type ServiceSpec struct {
 	// type of the Service.
 	// +optional
@@ -522,7 +527,7 @@ type IngressSpec struct {
 
 // PodDisruptionBudgetSpec sets exactly one of minAvailable and maxUnavailable.
 //
-// +kubebuilder:validation:XValidation:rule="!self.enabled || (has(self.minAvailable) != has(self.maxUnavailable))",message="spec.podDisruptionBudget: set exactly one of minAvailable and maxUnavailable"
+// +kubebuilder:validation:XValidation:rule="(has(self.enabled) && !self.enabled) || (has(self.minAvailable) != has(self.maxUnavailable))",message="spec.podDisruptionBudget: set exactly one of minAvailable and maxUnavailable"
 type PodDisruptionBudgetSpec struct {
 	// enabled creates the PodDisruptionBudget.
 	// +optional

@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# The local cluster: a real control plane (etcd, kube-apiserver,
+# kube-controller-manager, kube-scheduler from ./bin) with kwok simulating
+# kubelets, run by `kwokctl --runtime binary`. No container runtime needed.
+#
+#   hack/cluster.sh up   [name]   start (or reuse) cluster <name>, print its kubeconfig
+#   hack/cluster.sh down [name]   stop it; no process and no state is left behind
+#   hack/cluster.sh kubeconfig [name]   print the kubeconfig path
+#
+# State lives under .cluster/<name>/ in the repository (git-ignored).
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+bin="$root/bin"
+cmd=${1:-}
+name=${2:-appserver-dev}
+[[ "$name" =~ ^[a-z0-9]([-a-z0-9]*[a-z0-9])?$ ]] || { echo "cluster.sh: bad cluster name '$name' (lower-case letters, digits, '-')" >&2; exit 2; }
+
+# kwokctl keeps each cluster's files under $KWOK_WORKDIR/clusters/<name>.
+export KWOK_WORKDIR="$root/.cluster/kwok"
+kubeconfig="$root/.cluster/$name.kubeconfig"
+kubectl() { "$bin/kubectl" --kubeconfig "$kubeconfig" "$@"; }
+
+# The nodes: two ordinary kwok nodes, and one whose pods get loopback IPs
+# (127.0.10.0/24), tainted so that only pods that tolerate it land there.
+nodes() {
+	local n
+	for n in kwok-node-0 kwok-node-1 kwok-loopback; do
+		local cidr taint=""
+		case $n in
+		kwok-node-0) cidr=10.244.0.0/24 ;;
+		kwok-node-1) cidr=10.244.1.0/24 ;;
+		kwok-loopback)
+			cidr=127.0.10.0/24
+			taint=$'\n  taints:\n  - key: appserver.dev/loopback\n    value: "true"\n    effect: NoSchedule'
+			;;
+		esac
+		cat <<EOF
+---
+apiVersion: v1
+kind: Node
+metadata:
+  name: $n
+  annotations:
+    kwok.x-k8s.io/node: fake
+    node.alpha.kubernetes.io/ttl: "0"
+  labels:
+    kubernetes.io/hostname: $n
+    kubernetes.io/os: linux
+    kubernetes.io/arch: amd64
+    kubernetes.io/role: agent
+    node-role.kubernetes.io/agent: ""
+    type: kwok
+    appserver.dev/loopback: "$([ "$n" = kwok-loopback ] && echo true || echo false)"
+spec:
+  podCIDR: $cidr
+  podCIDRs: [$cidr]$taint
+status:
+  allocatable: {cpu: "32", memory: 256Gi, pods: "500"}
+  capacity: {cpu: "32", memory: 256Gi, pods: "500"}
+EOF
+	done
+}
+
+# wait_for <seconds> <description> <command...>: poll until the command succeeds.
+wait_for() {
+	local timeout=$1 what=$2
+	shift 2
+	local deadline=$((SECONDS + timeout))
+	until "$@" >/dev/null 2>&1; do
+		if ((SECONDS >= deadline)); then
+			echo "cluster.sh: timed out after ${timeout}s waiting for $what" >&2
+			return 1
+		fi
+		sleep 0.5
+	done
+}
+
+nodes_ready() {
+	local ready
+	ready=$(kubectl get nodes -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | grep -c '^True$')
+	[ "$ready" -ge 3 ]
+}
+
+up() {
+	for t in kwokctl kwok etcd kube-apiserver kube-controller-manager kube-scheduler kubectl; do
+		[ -x "$bin/$t" ] || { echo "cluster.sh: $bin/$t is missing; run 'make tools' first" >&2; exit 1; }
+	done
+	mkdir -p "$root/.cluster"
+	if [ -d "$KWOK_WORKDIR/clusters/$name" ] && kubectl get --raw /readyz >/dev/null 2>&1; then
+		echo ">> cluster $name is already running"
+	else
+		# A half-created or stopped cluster is removed first.
+		[ -d "$KWOK_WORKDIR/clusters/$name" ] && down >/dev/null 2>&1 || true
+		echo ">> starting local cluster $name (kwokctl --runtime binary, Kubernetes $("$bin/kubectl" version --client -o json | sed -n 's/.*"gitVersion": "\(.*\)".*/\1/p' | head -1))"
+		"$bin/kwokctl" create cluster \
+			--name "$name" \
+			--runtime binary \
+			--kubeconfig "$kubeconfig" \
+			--etcd-binary "$bin/etcd" \
+			--kube-apiserver-binary "$bin/kube-apiserver" \
+			--kube-controller-manager-binary "$bin/kube-controller-manager" \
+			--kube-scheduler-binary "$bin/kube-scheduler" \
+			--kwok-controller-binary "$bin/kwok" \
+			--disable-qps-limits \
+			--extra-args kube-apiserver=service-cluster-ip-range=10.96.0.0/16 \
+			--wait 2m >"$root/.cluster/$name.create.log" 2>&1 || {
+			echo "cluster.sh: kwokctl create cluster failed; its output:" >&2
+			cat "$root/.cluster/$name.create.log" >&2
+			exit 1
+		}
+	fi
+	echo ">> waiting for the API server"
+	wait_for 60 "the API server to answer /readyz" kubectl get --raw /readyz
+	echo ">> creating nodes kwok-node-0, kwok-node-1 and kwok-loopback (pods on it get 127.0.10.x IPs)"
+	nodes | kubectl apply -f - >/dev/null
+	wait_for 60 "3 Ready nodes" nodes_ready
+	wait_for 60 "the default ServiceAccount" kubectl -n default get serviceaccount default
+	cat <<EOF
+>> cluster $name is ready.
+   kubeconfig: $kubeconfig
+   try:        $bin/kubectl --kubeconfig $kubeconfig get nodes
+   or:         export KUBECONFIG=$kubeconfig
+   stop it:    make cluster-down CLUSTER=$name
+EOF
+}
+
+down() {
+	if [ -x "$bin/kwokctl" ] && [ -d "$KWOK_WORKDIR/clusters/$name" ]; then
+		echo ">> deleting local cluster $name"
+		"$bin/kwokctl" delete cluster --name "$name" --kubeconfig "$kubeconfig" >/dev/null 2>&1 || true
+	fi
+	# Whatever kwokctl could not stop (a crashed create) is stopped here: every
+	# process whose command line points into this cluster's directory.
+	local dir="$KWOK_WORKDIR/clusters/$name" pids
+	pids=$(pgrep -f -- "$dir/" || true)
+	if [ -n "$pids" ]; then
+		kill $pids 2>/dev/null || true
+		local deadline=$((SECONDS + 10))
+		while pgrep -f -- "$dir/" >/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
+		pids=$(pgrep -f -- "$dir/" || true)
+		[ -z "$pids" ] || kill -9 $pids 2>/dev/null || true
+	fi
+	rm -rf "$dir" "$kubeconfig" "$root/.cluster/$name.create.log"
+	echo ">> cluster $name is gone"
+}
+
+case "$cmd" in
+up) up ;;
+down) down ;;
+kubeconfig) echo "$kubeconfig" ;;
+*)
+	echo "usage: hack/cluster.sh up|down|kubeconfig [name]" >&2
+	exit 2
+	;;
+esac

@@ -1,0 +1,269 @@
+// Package controller holds the ApplicationServer reconciler.
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/klog/v2"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
+
+	"github.com/appserver-operator/appserver-operator/api/v1alpha1"
+	"github.com/appserver-operator/appserver-operator/internal/resources"
+)
+
+// Event reasons.
+const (
+	EventCreated       = "Created"
+	EventUpdated       = "Updated"
+	EventDeleted       = "Deleted"
+	EventApplyFailed   = "ApplyFailed"
+	EventChildNotOwned = "ChildNotOwned"
+)
+
+// notOwnedRecheck is how often a server whose child name is taken by someone
+// else's object looks again: that object is outside the operator's caches.
+const notOwnedRecheck = time.Minute
+
+var conditionReason = regexp.MustCompile(`^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$`)
+
+// +kubebuilder:rbac:groups=appserver.dev,resources=applicationservers,verbs=get;list;watch
+// +kubebuilder:rbac:groups=appserver.dev,resources=applicationservers/status,verbs=get;patch;update
+// +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups="",resources=services,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=autoscaling,resources=horizontalpodautoscalers,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// ApplicationServerReconciler makes the children of each ApplicationServer
+// match its spec and reports what it sees in its status.
+type ApplicationServerReconciler struct {
+	// Client reads from the manager's label-filtered caches and writes to the
+	// API server.
+	Client client.Client
+	// APIReader reads from the API server directly; used only when a child
+	// is missing from the cache, to tell "absent" from "someone else's".
+	APIReader client.Reader
+	Scheme    *runtime.Scheme
+	Recorder  recorder.EventRecorder
+	// MaxConcurrentReconciles defaults to 4.
+	MaxConcurrentReconciles int
+}
+
+// child is one kind of object an ApplicationServer may have: desired is nil
+// when the spec does not ask for it (any existing one we own is deleted).
+type child struct {
+	desired client.Object
+	empty   func() client.Object
+}
+
+func children(as *v1alpha1.ApplicationServer) []child {
+	return []child{
+		{resources.Deployment(as), func() client.Object { return &appsv1.Deployment{} }},
+		{resources.Service(as), func() client.Object { return &corev1.Service{} }},
+		{nilIfNil(resources.HorizontalPodAutoscaler(as)), func() client.Object { return &autoscalingv2.HorizontalPodAutoscaler{} }},
+		{nilIfNil(resources.Ingress(as)), func() client.Object { return &networkingv1.Ingress{} }},
+		{nilIfNil(resources.PodDisruptionBudget(as)), func() client.Object { return &policyv1.PodDisruptionBudget{} }},
+	}
+}
+
+// nilIfNil turns a typed nil pointer into a nil interface.
+func nilIfNil[T any, PT interface {
+	*T
+	client.Object
+}](o PT) client.Object {
+	if o == nil {
+		return nil
+	}
+	return o
+}
+
+// Reconcile brings one ApplicationServer's children to the desired state and
+// writes its status, once, when it changed.
+func (r *ApplicationServerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	as := &v1alpha1.ApplicationServer{}
+	if err := r.Client.Get(ctx, req.NamespacedName, as); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !as.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, nil // the garbage collector deletes the children
+	}
+
+	var o observation
+	for _, c := range children(as) {
+		obj, notOwned, err := r.reconcileChild(ctx, as, c)
+		switch {
+		case err != nil:
+			o.applyErr = errors.Join(o.applyErr, err)
+		case notOwned != "":
+			o.notOwned = append(o.notOwned, notOwned)
+		}
+		if d, ok := obj.(*appsv1.Deployment); ok {
+			o.deployment = d
+		}
+	}
+
+	st := computeStatus(as, o)
+	if !equality.Semantic.DeepEqual(as.Status, st) {
+		patch := client.MergeFromWithOptions(as.DeepCopy(), client.MergeFromWithOptimisticLock{})
+		as.Status = st
+		if err := r.Client.Status().Patch(ctx, as, patch); err != nil {
+			return ctrl.Result{}, errors.Join(o.applyErr, fmt.Errorf("updating status: %w", err))
+		}
+	}
+	if o.applyErr != nil {
+		return ctrl.Result{}, o.applyErr
+	}
+	if len(o.notOwned) > 0 {
+		return ctrl.Result{RequeueAfter: notOwnedRecheck}, nil
+	}
+	return ctrl.Result{}, nil
+}
+
+// reconcileChild creates, updates or deletes one child. It returns the child
+// as it now is (nil when absent), or the "Kind name" of an object in the way
+// that the ApplicationServer does not own.
+func (r *ApplicationServerReconciler) reconcileChild(ctx context.Context, as *v1alpha1.ApplicationServer, c child) (client.Object, string, error) {
+	existing := c.empty()
+	kind := kindOf(existing)
+	key := client.ObjectKey{Namespace: as.Namespace, Name: as.Name}
+	found, err := r.get(ctx, key, existing, c.desired != nil)
+	if err != nil {
+		return nil, "", fmt.Errorf("reading %s %s: %w", kind, key.Name, err)
+	}
+	if found && !metav1.IsControlledBy(existing, as) {
+		r.Recorder.Eventf(as, existing, corev1.EventTypeWarning, EventChildNotOwned, "Reconcile",
+			"%s %s exists and is not owned by this ApplicationServer; leaving it alone", kind, key.Name)
+		return nil, kind + " " + key.Name, nil
+	}
+
+	if c.desired == nil {
+		if !found {
+			return nil, "", nil
+		}
+		err := r.Client.Delete(ctx, existing, client.Preconditions{UID: ptrUID(existing)})
+		if err != nil && !apierrors.IsNotFound(err) {
+			r.Recorder.Eventf(as, existing, corev1.EventTypeWarning, EventApplyFailed, "Delete", "Deleting %s %s: %v", kind, key.Name, err)
+			return nil, "", fmt.Errorf("deleting %s %s: %w", kind, key.Name, err)
+		}
+		r.Recorder.Eventf(as, existing, corev1.EventTypeNormal, EventDeleted, "Delete", "Deleted %s %s: no longer in the spec", kind, key.Name)
+		return nil, "", nil
+	}
+
+	if err := controllerutil.SetControllerReference(as, c.desired, r.Scheme); err != nil {
+		return nil, "", fmt.Errorf("setting owner of %s %s: %w", kind, key.Name, err)
+	}
+	intent, err := applyIntent(c.desired)
+	if err != nil {
+		return nil, "", err
+	}
+	if found {
+		same, err := upToDate(intent, existing)
+		if err != nil {
+			return nil, "", err
+		}
+		if same {
+			return existing, "", nil
+		}
+	}
+	if err := r.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(intent),
+		client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
+		r.Recorder.Eventf(as, c.desired, corev1.EventTypeWarning, EventApplyFailed, "Apply", "Applying %s %s: %v", kind, key.Name, err)
+		return nil, "", fmt.Errorf("applying %s %s: %w", kind, key.Name, err)
+	}
+	applied := c.empty()
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(intent.Object, applied); err != nil {
+		return nil, "", fmt.Errorf("reading applied %s %s: %w", kind, key.Name, err)
+	}
+	if found {
+		log.FromContext(ctx).V(1).Info("Updated child", "kind", kind, "child", klog.KObj(applied))
+		r.Recorder.Eventf(as, applied, corev1.EventTypeNormal, EventUpdated, "Apply", "Updated %s %s", kind, key.Name)
+	} else {
+		log.FromContext(ctx).Info("Created child", "kind", kind, "child", klog.KObj(applied))
+		r.Recorder.Eventf(as, applied, corev1.EventTypeNormal, EventCreated, "Apply", "Created %s %s", kind, key.Name)
+	}
+	return applied, "", nil
+}
+
+// get reads a child from the cache. The cache holds only objects labelled as
+// ours, so when the child is wanted but missing there, the API server is
+// asked: an object of that name may exist that is not ours.
+func (r *ApplicationServerReconciler) get(ctx context.Context, key client.ObjectKey, obj client.Object, wanted bool) (bool, error) {
+	err := r.Client.Get(ctx, key, obj)
+	if err == nil {
+		return true, nil
+	}
+	if !apierrors.IsNotFound(err) {
+		return false, err
+	}
+	if !wanted {
+		return false, nil
+	}
+	err = r.APIReader.Get(ctx, key, obj)
+	if apierrors.IsNotFound(err) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+func kindOf(obj client.Object) string {
+	switch obj.(type) {
+	case *appsv1.Deployment:
+		return "Deployment"
+	case *corev1.Service:
+		return "Service"
+	case *autoscalingv2.HorizontalPodAutoscaler:
+		return "HorizontalPodAutoscaler"
+	case *networkingv1.Ingress:
+		return "Ingress"
+	case *policyv1.PodDisruptionBudget:
+		return "PodDisruptionBudget"
+	}
+	return fmt.Sprintf("%T", obj)
+}
+
+func ptrUID(obj client.Object) *types.UID {
+	uid := obj.GetUID()
+	return &uid
+}
+
+// SetupWithManager registers the reconciler: it watches ApplicationServers
+// (spec changes only: its own status writes do not wake it) and every kind
+// of child it owns.
+func (r *ApplicationServerReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	workers := r.MaxConcurrentReconciles
+	if workers <= 0 {
+		workers = 4
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&v1alpha1.ApplicationServer{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Owns(&appsv1.Deployment{}).
+		Owns(&corev1.Service{}).
+		Owns(&autoscalingv2.HorizontalPodAutoscaler{}).
+		Owns(&networkingv1.Ingress{}).
+		Owns(&policyv1.PodDisruptionBudget{}).
+		WithOptions(controller.Options{MaxConcurrentReconciles: workers}).
+		Named("applicationserver").
+		Complete(r)
+}

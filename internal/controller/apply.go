@@ -1,0 +1,137 @@
+package controller
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"reflect"
+
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// FieldOwner is the one field manager the operator applies with.
+const FieldOwner = "appserver-operator"
+
+// AppliedHashAnnotation records a hash of the last apply intent on each child.
+// Together with a field-by-field comparison it lets the reconciler skip an
+// apply that would change nothing, so that steady state costs no writes.
+const AppliedHashAnnotation = "appserver.dev/applied-hash"
+
+// applyIntent turns a built object into the unstructured apply intent: only
+// the fields the builder set, with the hash annotation added.
+func applyIntent(obj client.Object) (*unstructured.Unstructured, error) {
+	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+	if err != nil {
+		return nil, fmt.Errorf("converting %T: %w", obj, err)
+	}
+	prune(m)
+	delete(m, "status")
+	u := &unstructured.Unstructured{Object: m}
+	raw, err := json.Marshal(m) // map keys are sorted: the hash is stable
+	if err != nil {
+		return nil, fmt.Errorf("hashing %T: %w", obj, err)
+	}
+	sum := sha256.Sum256(raw)
+	ann := u.GetAnnotations()
+	if ann == nil {
+		ann = map[string]string{}
+	}
+	ann[AppliedHashAnnotation] = hex.EncodeToString(sum[:8])
+	u.SetAnnotations(ann)
+	return u, nil
+}
+
+// prune removes nulls and empty maps and lists (creationTimestamp: null,
+// resources: {}, ...) that typed objects serialise but that are no intent.
+func prune(m map[string]any) {
+	for k, v := range m {
+		switch t := v.(type) {
+		case nil:
+			delete(m, k)
+		case map[string]any:
+			prune(t)
+			if len(t) == 0 {
+				delete(m, k)
+			}
+		case []any:
+			for _, e := range t {
+				if em, ok := e.(map[string]any); ok {
+					prune(em)
+				}
+			}
+			if len(t) == 0 {
+				delete(m, k)
+			}
+		}
+	}
+}
+
+// upToDate reports whether applying intent to existing would change nothing
+// the operator owns: the last applied hash matches (so no field was dropped
+// from the intent) and every field of the intent has its value in existing
+// (so nobody changed one).
+func upToDate(intent *unstructured.Unstructured, existing client.Object) (bool, error) {
+	if existing.GetAnnotations()[AppliedHashAnnotation] != intent.GetAnnotations()[AppliedHashAnnotation] {
+		return false, nil
+	}
+	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(existing)
+	if err != nil {
+		return false, fmt.Errorf("converting %T: %w", existing, err)
+	}
+	return contains(m, intent.Object), nil
+}
+
+// contains reports whether actual holds every field of want with an equal
+// value. Lists must have the same length and match element by element.
+func contains(actual, want any) bool {
+	switch w := want.(type) {
+	case map[string]any:
+		a, ok := actual.(map[string]any)
+		if !ok {
+			return false
+		}
+		for k, wv := range w {
+			av, present := a[k]
+			if !present || !contains(av, wv) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		a, ok := actual.([]any)
+		if !ok || len(a) != len(w) {
+			return false
+		}
+		for i := range w {
+			if !contains(a[i], w[i]) {
+				return false
+			}
+		}
+		return true
+	case string:
+		a, ok := actual.(string)
+		if !ok {
+			return false
+		}
+		return a == w || sameQuantity(a, w)
+	default:
+		return reflect.DeepEqual(actual, want)
+	}
+}
+
+// sameQuantity compares two strings as resource quantities ("0.5" == "500m").
+func sameQuantity(a, b string) bool {
+	qa, err := resource.ParseQuantity(a)
+	if err != nil {
+		return false
+	}
+	qb, err := resource.ParseQuantity(b)
+	if err != nil {
+		return false
+	}
+	return qa.Cmp(qb) == 0
+}

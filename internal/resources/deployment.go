@@ -1,0 +1,229 @@
+package resources
+
+import (
+	"maps"
+	"slices"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
+
+	"github.com/appserver-operator/appserver-operator/api/v1alpha1"
+)
+
+// ServerContainerName is the name of the application server's container.
+const ServerContainerName = "server"
+
+// MicroProfile Health endpoints used by server.healthCheck.
+const (
+	HealthLivePath    = "/health/live"
+	HealthReadyPath   = "/health/ready"
+	HealthStartedPath = "/health/started"
+)
+
+// Deployment builds the Deployment that runs the server's pods.
+func Deployment(as *v1alpha1.ApplicationServer) *appsv1.Deployment {
+	d := as.Spec.Deployment
+	dep := &appsv1.Deployment{
+		TypeMeta:   metav1.TypeMeta{APIVersion: appsv1.SchemeGroupVersion.String(), Kind: "Deployment"},
+		ObjectMeta: objectMeta(as, as.Name, ComponentServer, nil),
+		Spec: appsv1.DeploymentSpec{
+			Selector:                &metav1.LabelSelector{MatchLabels: SelectorLabels(as)},
+			ProgressDeadlineSeconds: d.ProgressDeadlineSeconds,
+			Template:                podTemplate(as),
+		},
+	}
+	if !hpaEnabled(as) {
+		// While the autoscaler is on, replicas belong to it: leaving the
+		// field out of the apply intent hands its ownership over.
+		dep.Spec.Replicas = ptr.To(ptr.Deref(d.Replicas, 1))
+	}
+	if d.Strategy != nil {
+		dep.Spec.Strategy = *d.Strategy.DeepCopy()
+	}
+	return dep
+}
+
+func podTemplate(as *v1alpha1.ApplicationServer) corev1.PodTemplateSpec {
+	d := as.Spec.Deployment
+	spec := corev1.PodSpec{
+		Containers:                    []corev1.Container{serverContainer(as)},
+		ServiceAccountName:            d.ServiceAccountName,
+		AutomountServiceAccountToken:  d.AutomountServiceAccountToken,
+		ImagePullSecrets:              slices.Clone(d.ImagePullSecrets),
+		Hostname:                      d.Hostname,
+		Subdomain:                     d.Subdomain,
+		HostAliases:                   cloneAll(d.HostAliases),
+		NodeSelector:                  maps.Clone(d.NodeSelector),
+		Tolerations:                   cloneAll(d.Tolerations),
+		Affinity:                      d.Affinity.DeepCopy(),
+		TopologySpreadConstraints:     topologySpread(as),
+		PriorityClassName:             d.PriorityClassName,
+		TerminationGracePeriodSeconds: d.TerminationGracePeriodSeconds,
+		SecurityContext:               podSecurityContext(d.SecurityContext),
+	}
+	if d.DNS != nil {
+		spec.DNSPolicy = d.DNS.DNSPolicy
+		spec.DNSConfig = d.DNS.DNSConfig.DeepCopy()
+	}
+	return corev1.PodTemplateSpec{
+		ObjectMeta: metav1.ObjectMeta{
+			Labels:      Labels(as, ComponentServer),
+			Annotations: annotations(as.Spec.Common.Annotations, d.Annotations),
+		},
+		Spec: spec,
+	}
+}
+
+func serverContainer(as *v1alpha1.ApplicationServer) corev1.Container {
+	d := as.Spec.Deployment
+	c := corev1.Container{
+		Name:            ServerContainerName,
+		Image:           d.Image,
+		ImagePullPolicy: d.ImagePullPolicy,
+		Ports:           containerPorts(as),
+		Env:             env(as),
+		EnvFrom:         envFrom(as.Spec.Server.EnvFrom),
+		SecurityContext: containerSecurityContext(d.SecurityContext),
+	}
+	if d.Resources != nil && d.Resources.Server != nil {
+		c.Resources = *d.Resources.Server.DeepCopy()
+	}
+	hc := as.Spec.Server.HealthCheck
+	c.ReadinessProbe = probe(d.ReadinessProbe, hc, HealthReadyPath)
+	c.LivenessProbe = probe(d.LivenessProbe, hc, HealthLivePath)
+	c.StartupProbe = probe(d.StartupProbe, hc, HealthStartedPath)
+	return c
+}
+
+// containerPorts names each distinct target port after its service port.
+func containerPorts(as *v1alpha1.ApplicationServer) []corev1.ContainerPort {
+	var out []corev1.ContainerPort
+	for _, p := range servicePorts(as) {
+		cp := corev1.ContainerPort{Name: p.Name, ContainerPort: targetPort(p), Protocol: protocol(p)}
+		if slices.ContainsFunc(out, func(o corev1.ContainerPort) bool {
+			return o.ContainerPort == cp.ContainerPort && o.Protocol == cp.Protocol
+		}) {
+			continue
+		}
+		out = append(out, cp)
+	}
+	return out
+}
+
+// env is the user's environment plus TZ from deployment.timeZone (unless the
+// user set TZ explicitly).
+func env(as *v1alpha1.ApplicationServer) []corev1.EnvVar {
+	out := cloneAll(as.Spec.Server.Env)
+	if tz := as.Spec.Deployment.TimeZone; tz != "" &&
+		!slices.ContainsFunc(out, func(e corev1.EnvVar) bool { return e.Name == "TZ" }) {
+		out = append(out, corev1.EnvVar{Name: "TZ", Value: tz})
+	}
+	return out
+}
+
+func envFrom(e *v1alpha1.EnvFromSpec) []corev1.EnvFromSource {
+	if e == nil {
+		return nil
+	}
+	var out []corev1.EnvFromSource
+	for _, name := range e.ConfigMaps {
+		out = append(out, corev1.EnvFromSource{ConfigMapRef: &corev1.ConfigMapEnvSource{
+			LocalObjectReference: corev1.LocalObjectReference{Name: name}}})
+	}
+	for _, name := range e.Secrets {
+		out = append(out, corev1.EnvFromSource{SecretRef: &corev1.SecretEnvSource{
+			LocalObjectReference: corev1.LocalObjectReference{Name: name}}})
+	}
+	return out
+}
+
+// probe returns the explicit probe when given, else a MicroProfile Health
+// probe when healthCheck is on, else none.
+func probe(explicit *v1alpha1.ContainerProbe, hc *v1alpha1.HealthCheckSpec, path string) *corev1.Probe {
+	if explicit != nil && explicit.Server != nil {
+		return explicit.Server.DeepCopy()
+	}
+	if hc == nil {
+		return nil
+	}
+	scheme := hc.Scheme
+	if scheme == "" {
+		scheme = corev1.URISchemeHTTP
+	}
+	port := hc.Port
+	if port == 0 {
+		port = 8080
+	}
+	p := &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{
+		Path: path, Port: intstr.FromInt32(port), Scheme: scheme,
+	}}}
+	if path == HealthStartedPath {
+		// Java servers can take a while to start: allow 5 minutes.
+		p.PeriodSeconds = 10
+		p.FailureThreshold = 30
+	}
+	return p
+}
+
+// topologySpread copies the constraints, giving those without a label
+// selector one that selects this server's pods.
+func topologySpread(as *v1alpha1.ApplicationServer) []corev1.TopologySpreadConstraint {
+	out := cloneAll(as.Spec.Deployment.TopologySpreadConstraints)
+	for i := range out {
+		if out[i].LabelSelector == nil {
+			out[i].LabelSelector = &metav1.LabelSelector{MatchLabels: SelectorLabels(as)}
+		}
+	}
+	return out
+}
+
+// podSecurityContext is the user's, or one that meets the Pod Security
+// "restricted" profile.
+func podSecurityContext(sc *v1alpha1.SecurityContextSpec) *corev1.PodSecurityContext {
+	if sc != nil && sc.Pod != nil {
+		return sc.Pod.DeepCopy()
+	}
+	return &corev1.PodSecurityContext{
+		RunAsNonRoot:   ptr.To(true),
+		SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+	}
+}
+
+// containerSecurityContext is the user's, or one that meets the Pod Security
+// "restricted" profile.
+func containerSecurityContext(sc *v1alpha1.SecurityContextSpec) *corev1.SecurityContext {
+	if sc != nil && sc.Server != nil {
+		return sc.Server.DeepCopy()
+	}
+	return &corev1.SecurityContext{
+		AllowPrivilegeEscalation: ptr.To(false),
+		RunAsNonRoot:             ptr.To(true),
+		Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+		SeccompProfile:           &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+	}
+}
+
+// deepCopier is any API type with a generated DeepCopy.
+type deepCopier[T any] interface{ DeepCopy() *T }
+
+// cloneAll deep-copies a slice of API values; nil stays nil.
+func cloneAll[T any, PT interface {
+	*T
+	deepCopier[T]
+}](in []T) []T {
+	if in == nil {
+		return nil
+	}
+	out := make([]T, len(in))
+	for i := range in {
+		out[i] = *PT(&in[i]).DeepCopy()
+	}
+	return out
+}
+
+func hpaEnabled(as *v1alpha1.ApplicationServer) bool {
+	return as.Spec.HorizontalPodAutoscaler != nil && as.Spec.HorizontalPodAutoscaler.Enabled
+}

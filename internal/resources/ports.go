@@ -1,0 +1,38 @@
+package resources
+
+import (
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/appserver-operator/appserver-operator/api/v1alpha1"
+)
+
+// DefaultPorts are WebOTX's ports, used when spec.service.ports is empty (the
+// schema defaults it too; builders do not rely on that).
+var DefaultPorts = []v1alpha1.ServicePort{
+	{Name: "http", Protocol: corev1.ProtocolTCP, Port: 8080},
+	{Name: "https", Protocol: corev1.ProtocolTCP, Port: 8443},
+}
+
+// servicePorts returns the ports the server exposes.
+func servicePorts(as *v1alpha1.ApplicationServer) []v1alpha1.ServicePort {
+	if len(as.Spec.Service.Ports) == 0 {
+		return DefaultPorts
+	}
+	return as.Spec.Service.Ports
+}
+
+// targetPort is the container port behind a service port.
+func targetPort(p v1alpha1.ServicePort) int32 {
+	if p.TargetPort != nil {
+		return *p.TargetPort
+	}
+	return p.Port
+}
+
+// protocol defaults an empty protocol to TCP, as the API server would.
+func protocol(p v1alpha1.ServicePort) corev1.Protocol {
+	if p.Protocol == "" {
+		return corev1.ProtocolTCP
+	}
+	return p.Protocol
+}
