@@ -126,7 +126,9 @@ func (r *ApplicationServerReconciler) Reconcile(ctx context.Context, req ctrl.Re
 
 	st := computeStatus(as, o)
 	if !equality.Semantic.DeepEqual(as.Status, st) {
-		patch := client.MergeFromWithOptions(as.DeepCopy(), client.MergeFromWithOptimisticLock{})
+		// No optimistic lock: the status is computed whole from the spec and
+		// the children, so the last writer is right.
+		patch := client.MergeFrom(as.DeepCopy())
 		as.Status = st
 		if err := r.Client.Status().Patch(ctx, as, patch); err != nil {
 			return ctrl.Result{}, errors.Join(o.applyErr, fmt.Errorf("updating status: %w", err))
