@@ -583,7 +583,3 @@ type ApplicationServerStatus struct {
 	// +optional
 	OperatorVersion string `json:"operatorVersion,omitempty"`
 }
-
-func init() {
-	SchemeBuilder.Register(&ApplicationServer{}, &ApplicationServerList{})
-}

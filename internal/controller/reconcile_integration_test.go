@@ -75,7 +75,7 @@ func gone(t *testing.T, as *v1alpha1.ApplicationServer, obj client.Object) {
 		if apierrors.IsNotFound(err) {
 			return nil
 		}
-		return fmt.Errorf("still there (err=%v)", err)
+		return fmt.Errorf("still there (err=%w)", err)
 	})
 }
 

@@ -110,7 +110,7 @@ func openFile(o Options) (*closableFile, error) {
 		return nil, fmt.Errorf("creating log directory: %w", err)
 	}
 	path := filepath.Join(o.Dir, o.FileName)
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("opening log file: %w", err)
 	}

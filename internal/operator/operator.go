@@ -6,9 +6,9 @@ package operator
 import (
 	"context"
 	"errors"
-	"net/http"
 	"flag"
 	"fmt"
+	"net/http"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"

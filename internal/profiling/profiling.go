@@ -214,7 +214,7 @@ func (r *Runner) capture(ctx context.Context) (string, error) {
 
 // writeProfile writes one profile of the given kind to path.
 func writeProfile(ctx context.Context, path, kind string, cpu time.Duration) (err error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o640)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 	if err != nil {
 		return fmt.Errorf("creating file: %w", err)
 	}

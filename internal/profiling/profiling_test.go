@@ -155,7 +155,9 @@ func TestSetIsLive(t *testing.T) {
 	go func() { done <- r.Start(ctx) }()
 	defer func() {
 		cancel()
-		<-done
+		if err := <-done; err != nil {
+			t.Errorf("Start: %v", err)
+		}
 	}()
 
 	if err := r.Set(50*time.Millisecond, 100); err != nil {
