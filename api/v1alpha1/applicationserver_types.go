@@ -529,10 +529,10 @@ type IngressSpec struct {
 //
 // +kubebuilder:validation:XValidation:rule="(has(self.enabled) && !self.enabled) || (has(self.minAvailable) != has(self.maxUnavailable))",message="spec.podDisruptionBudget: set exactly one of minAvailable and maxUnavailable"
 type PodDisruptionBudgetSpec struct {
-	// enabled creates the PodDisruptionBudget.
+	// enabled creates the PodDisruptionBudget; true when unset.
 	// +optional
 	// +kubebuilder:default=true
-	Enabled bool `json:"enabled"`
+	Enabled *bool `json:"enabled,omitempty"`
 	// minAvailable pods (a number or a percentage).
 	// +optional
 	// +kubebuilder:validation:XIntOrString

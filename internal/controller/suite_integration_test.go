@@ -46,6 +46,7 @@ func run(m *testing.M) int {
 	var err error
 	if cfg, err = env.Start(); err != nil {
 		fmt.Fprintln(os.Stderr, "starting envtest (run 'make tools' first):", err)
+		_ = env.Stop() // a half-started control plane is stopped too
 		return 1
 	}
 	defer func() { _ = env.Stop() }()

@@ -31,7 +31,7 @@ func Deployment(as *v1alpha1.ApplicationServer) *appsv1.Deployment {
 		ObjectMeta: objectMeta(as, as.Name, ComponentServer, nil),
 		Spec: appsv1.DeploymentSpec{
 			Selector:                &metav1.LabelSelector{MatchLabels: SelectorLabels(as)},
-			ProgressDeadlineSeconds: d.ProgressDeadlineSeconds,
+			ProgressDeadlineSeconds: copyPtr(d.ProgressDeadlineSeconds),
 			Template:                podTemplate(as),
 		},
 	}
@@ -51,7 +51,7 @@ func podTemplate(as *v1alpha1.ApplicationServer) corev1.PodTemplateSpec {
 	spec := corev1.PodSpec{
 		Containers:                    []corev1.Container{serverContainer(as)},
 		ServiceAccountName:            d.ServiceAccountName,
-		AutomountServiceAccountToken:  d.AutomountServiceAccountToken,
+		AutomountServiceAccountToken:  copyPtr(d.AutomountServiceAccountToken),
 		ImagePullSecrets:              slices.Clone(d.ImagePullSecrets),
 		Hostname:                      d.Hostname,
 		Subdomain:                     d.Subdomain,
@@ -61,7 +61,7 @@ func podTemplate(as *v1alpha1.ApplicationServer) corev1.PodTemplateSpec {
 		Affinity:                      d.Affinity.DeepCopy(),
 		TopologySpreadConstraints:     topologySpread(as),
 		PriorityClassName:             d.PriorityClassName,
-		TerminationGracePeriodSeconds: d.TerminationGracePeriodSeconds,
+		TerminationGracePeriodSeconds: copyPtr(d.TerminationGracePeriodSeconds),
 		SecurityContext:               podSecurityContext(d.SecurityContext),
 	}
 	if d.DNS != nil {
@@ -222,6 +222,16 @@ func cloneAll[T any, PT interface {
 		out[i] = *PT(&in[i]).DeepCopy()
 	}
 	return out
+}
+
+// copyPtr returns a pointer to a copy of *p, or nil: built objects never share
+// memory with the ApplicationServer they were built from.
+func copyPtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
 }
 
 func hpaEnabled(as *v1alpha1.ApplicationServer) bool {

@@ -23,7 +23,7 @@ func HorizontalPodAutoscaler(as *v1alpha1.ApplicationServer) *autoscalingv2.Hori
 			ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{
 				APIVersion: "apps/v1", Kind: "Deployment", Name: as.Name,
 			},
-			MinReplicas: h.MinReplicas,
+			MinReplicas: copyPtr(h.MinReplicas),
 			Behavior:    h.Behavior.DeepCopy(),
 		},
 	}
@@ -52,7 +52,7 @@ func resourceMetric(name corev1.ResourceName, utilization *int32, value *resourc
 	var target autoscalingv2.MetricTarget
 	switch {
 	case utilization != nil:
-		target = autoscalingv2.MetricTarget{Type: autoscalingv2.UtilizationMetricType, AverageUtilization: utilization}
+		target = autoscalingv2.MetricTarget{Type: autoscalingv2.UtilizationMetricType, AverageUtilization: copyPtr(utilization)}
 	case value != nil:
 		target = autoscalingv2.MetricTarget{Type: autoscalingv2.AverageValueMetricType, AverageValue: ptrQuantity(*value)}
 	default:

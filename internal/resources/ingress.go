@@ -29,7 +29,7 @@ func Ingress(as *v1alpha1.ApplicationServer) *networkingv1.Ingress {
 		TypeMeta:   metav1.TypeMeta{APIVersion: networkingv1.SchemeGroupVersion.String(), Kind: "Ingress"},
 		ObjectMeta: objectMeta(as, as.Name, ComponentServer, in.Annotations),
 		Spec: networkingv1.IngressSpec{
-			IngressClassName: in.ClassName,
+			IngressClassName: copyPtr(in.ClassName),
 			TLS:              cloneAll(in.TLS),
 			Rules: []networkingv1.IngressRule{{
 				Host: in.Host,

@@ -3,6 +3,7 @@ package resources
 import (
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/appserver-operator/appserver-operator/api/v1alpha1"
 )
@@ -11,7 +12,7 @@ import (
 // when spec.podDisruptionBudget is absent or disabled.
 func PodDisruptionBudget(as *v1alpha1.ApplicationServer) *policyv1.PodDisruptionBudget {
 	p := as.Spec.PodDisruptionBudget
-	if p == nil || !p.Enabled {
+	if p == nil || !ptr.Deref(p.Enabled, true) {
 		return nil
 	}
 	pdb := &policyv1.PodDisruptionBudget{
@@ -19,17 +20,9 @@ func PodDisruptionBudget(as *v1alpha1.ApplicationServer) *policyv1.PodDisruption
 		ObjectMeta: objectMeta(as, as.Name, ComponentServer, nil),
 		Spec: policyv1.PodDisruptionBudgetSpec{
 			Selector:       &metav1.LabelSelector{MatchLabels: SelectorLabels(as)},
-			MinAvailable:   p.MinAvailable,
-			MaxUnavailable: p.MaxUnavailable,
+			MinAvailable:   copyPtr(p.MinAvailable),
+			MaxUnavailable: copyPtr(p.MaxUnavailable),
 		},
-	}
-	if pdb.Spec.MinAvailable != nil {
-		v := *pdb.Spec.MinAvailable
-		pdb.Spec.MinAvailable = &v
-	}
-	if pdb.Spec.MaxUnavailable != nil {
-		v := *pdb.Spec.MaxUnavailable
-		pdb.Spec.MaxUnavailable = &v
 	}
 	return pdb
 }

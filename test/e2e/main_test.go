@@ -1,0 +1,141 @@
+//go:build e2e
+
+// Package e2e holds end-to-end tests on a throwaway local kwok cluster
+// (hack/cluster.sh): a real etcd, kube-apiserver, kube-controller-manager and
+// kube-scheduler, with kwok playing the kubelets.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/appserver-operator/appserver-operator/internal/operator"
+)
+
+// clusterName is distinct from a developer's cluster (appserver-dev).
+const clusterName = "appserver-e2e"
+
+var (
+	root       string
+	kubeconfig string
+	k8s        client.Client
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	root, _ = filepath.Abs("../..")
+	// A cluster left behind by an interrupted run is removed first.
+	_ = clusterCmd("down")
+	if err := clusterCmd("up"); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: starting the local cluster:", err)
+		_ = clusterCmd("down")
+		return 1
+	}
+	// Tear down on every exit path: normal return, and Ctrl-C / SIGTERM.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		s := <-sig
+		fmt.Fprintf(os.Stderr, "e2e: %v: tearing down the local cluster\n", s)
+		_ = clusterCmd("down")
+		os.Exit(1)
+	}()
+	defer func() { _ = clusterCmd("down") }()
+
+	kubeconfig = filepath.Join(root, ".cluster", clusterName+".kubeconfig")
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
+	}
+	cfg.QPS, cfg.Burst = 200, 400
+	if k8s, err = client.New(cfg, client.Options{Scheme: operator.Scheme()}); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
+	}
+	return m.Run()
+}
+
+func clusterCmd(verb string) error {
+	cmd := exec.Command(filepath.Join(root, "hack", "cluster.sh"), verb, clusterName)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	return cmd.Run()
+}
+
+// kubectl runs bin/kubectl against the test cluster and returns its output.
+func kubectl(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := kubectlErr(args...)
+	if err != nil {
+		t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+func kubectlErr(args ...string) (string, error) {
+	cmd := exec.Command(filepath.Join(root, "bin", "kubectl"), append([]string{"--kubeconfig", kubeconfig}, args...)...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	return out.String(), err
+}
+
+// newNamespace creates a namespace and waits for its default ServiceAccount,
+// without which no pod can be created.
+func newNamespace(t *testing.T, prefix string) string {
+	t.Helper()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: prefix + "-"}}
+	if err := k8s.Create(context.Background(), ns); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = k8s.Delete(context.Background(), ns) })
+	eventually(t, time.Minute, "the default ServiceAccount in "+ns.Name, func() error {
+		return k8s.Get(context.Background(), client.ObjectKey{Namespace: ns.Name, Name: "default"}, &corev1.ServiceAccount{})
+	})
+	return ns.Name
+}
+
+// eventually polls cond every 200ms until it returns nil or timeout passes.
+func eventually(t *testing.T, timeout time.Duration, what string, cond func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := cond()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s: %v", timeout, what, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// freeAddr returns a loopback address with a free port.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}

@@ -1,0 +1,291 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/appserver-operator/appserver-operator/api/v1alpha1"
+)
+
+var installCRD sync.Once
+
+// operatorProcess is bin/appserver-operator running against the test cluster.
+type operatorProcess struct {
+	cmd         *exec.Cmd
+	metricsAddr string
+	log         string
+}
+
+// startOperator installs the CRD (once) and runs the operator binary as a
+// local process until the test ends.
+func startOperator(t *testing.T, env []string, args ...string) *operatorProcess {
+	t.Helper()
+	installCRD.Do(func() {
+		kubectl(t, "apply", "--server-side", "-f", filepath.Join(root, "config", "crd", "bases"))
+		kubectl(t, "wait", "--for=condition=Established", "crd/applicationservers.appserver.dev", "--timeout=60s")
+	})
+	p := &operatorProcess{metricsAddr: freeAddr(t), log: filepath.Join(t.TempDir(), "operator.log")}
+	logFile, err := os.Create(p.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args = append([]string{
+		"--kubeconfig", kubeconfig,
+		"--metrics-bind-address", p.metricsAddr,
+		"--health-probe-bind-address", freeAddr(t),
+	}, args...)
+	p.cmd = exec.Command(filepath.Join(root, "bin", "appserver-operator"), args...)
+	p.cmd.Env = append(append(os.Environ(), "LOG_DIR=", "METERING_ENABLED=FALSE"), env...)
+	p.cmd.Stdout, p.cmd.Stderr = logFile, logFile
+	if err := p.cmd.Start(); err != nil {
+		t.Fatalf("starting the operator (run 'make build'): %v", err)
+	}
+	t.Cleanup(func() {
+		_ = p.cmd.Process.Signal(syscall.SIGTERM)
+		_ = p.cmd.Wait()
+		logFile.Close()
+		if t.Failed() {
+			if out, err := os.ReadFile(p.log); err == nil {
+				t.Logf("operator log (last 4 KiB):\n%s", tail(string(out), 4096))
+			}
+		}
+	})
+	return p
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
+
+// requests reads the operator's client-go request counters by method.
+func (p *operatorProcess) requests(t *testing.T) map[string]float64 {
+	t.Helper()
+	resp, err := http.Get("http://" + p.metricsAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	if f, ok := families["rest_client_requests_total"]; ok {
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "method" {
+					out[l.GetValue()] += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return out
+}
+
+func writesOf(req map[string]float64) float64 {
+	return req["POST"] + req["PUT"] + req["PATCH"] + req["DELETE"]
+}
+
+func newAppServer(ns, name string, replicas int32) *v1alpha1.ApplicationServer {
+	return &v1alpha1.ApplicationServer{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec: v1alpha1.ApplicationServerSpec{Deployment: v1alpha1.DeploymentSpec{
+			Image: "ghcr.io/appserver-operator/sample-app:1.0", Replicas: &replicas,
+		}},
+	}
+}
+
+func waitCondition(t *testing.T, key client.ObjectKey, typ string, status metav1.ConditionStatus, timeout time.Duration) *v1alpha1.ApplicationServer {
+	t.Helper()
+	as := &v1alpha1.ApplicationServer{}
+	eventually(t, timeout, fmt.Sprintf("%s %s=%s", key, typ, status), func() error {
+		if err := k8s.Get(context.Background(), key, as); err != nil {
+			return err
+		}
+		c := meta.FindStatusCondition(as.Status.Conditions, typ)
+		if c == nil || c.Status != status {
+			return fmt.Errorf("conditions: %+v", as.Status.Conditions)
+		}
+		return nil
+	})
+	return as
+}
+
+func readyPods(t *testing.T, ns, instance string) (int, error) {
+	pods := &corev1.PodList{}
+	if err := k8s.List(context.Background(), pods, client.InNamespace(ns),
+		client.MatchingLabels{v1alpha1.LabelInstance: instance}); err != nil {
+		return 0, err
+	}
+	n := 0
+	for i := range pods.Items {
+		if pods.Items[i].DeletionTimestamp == nil && podReady(&pods.Items[i]) {
+			n++
+		}
+	}
+	return n, nil
+}
+
+func TestOperatorRunsTheSimpleSample(t *testing.T) {
+	startOperator(t, nil)
+	ns := newNamespace(t, "simple")
+	kubectl(t, "apply", "-n", ns, "-f", filepath.Join(root, "config", "samples", "appserver_v1alpha1_applicationserver_simple.yaml"))
+	key := client.ObjectKey{Namespace: ns, Name: "appserver-simple"}
+
+	as := waitCondition(t, key, v1alpha1.ConditionAvailable, metav1.ConditionTrue, 2*time.Minute)
+	if n, err := readyPods(t, ns, key.Name); err != nil || n != 1 {
+		t.Fatalf("ready pods: %d (%v), want 1", n, err)
+	}
+	if as.Status.Ready != "1/1" || as.Status.ObservedGeneration != as.Generation {
+		t.Errorf("status: %+v", as.Status)
+	}
+	if out := kubectl(t, "get", "appsrv", "-n", ns); !strings.Contains(out, "1/1") || !strings.Contains(out, "True") {
+		t.Errorf("kubectl get printer columns:\n%s", out)
+	}
+
+	t.Run("kubectl scale gives 3 ready pods", func(t *testing.T) {
+		kubectl(t, "scale", "-n", ns, "applicationserver/"+key.Name, "--replicas=3")
+		eventually(t, 2*time.Minute, "3 ready pods", func() error {
+			n, err := readyPods(t, ns, key.Name)
+			if err != nil || n != 3 {
+				return fmt.Errorf("%d ready (%v)", n, err)
+			}
+			as := &v1alpha1.ApplicationServer{}
+			if err := k8s.Get(context.Background(), key, as); err != nil {
+				return err
+			}
+			if as.Status.Ready != "3/3" {
+				return fmt.Errorf("status.ready %q", as.Status.Ready)
+			}
+			return nil
+		})
+	})
+
+	t.Run("kubectl delete leaves no child behind", func(t *testing.T) {
+		kubectl(t, "delete", "-n", ns, "applicationserver/"+key.Name, "--wait=true")
+		eventually(t, 2*time.Minute, "every child to be garbage collected", func() error {
+			var left []string
+			for _, l := range []client.ObjectList{&appsv1.DeploymentList{}, &appsv1.ReplicaSetList{}, &corev1.PodList{}, &corev1.ServiceList{}} {
+				if err := k8s.List(context.Background(), l, client.InNamespace(ns),
+					client.MatchingLabels{v1alpha1.LabelInstance: key.Name}); err != nil {
+					return err
+				}
+				if n := meta.LenList(l); n > 0 {
+					left = append(left, fmt.Sprintf("%d %T", n, l))
+				}
+			}
+			if len(left) > 0 {
+				return errors.New("left: " + strings.Join(left, ", "))
+			}
+			return nil
+		})
+	})
+}
+
+func TestOperatorReportsAMissingServiceAccount(t *testing.T) {
+	startOperator(t, nil)
+	ns := newNamespace(t, "degraded")
+	bad := newAppServer(ns, "no-sa", 1)
+	bad.Spec.Deployment.ServiceAccountName = "does-not-exist"
+	if err := k8s.Create(context.Background(), bad); err != nil {
+		t.Fatal(err)
+	}
+	as := waitCondition(t, client.ObjectKeyFromObject(bad), v1alpha1.ConditionDegraded, metav1.ConditionTrue, 2*time.Minute)
+	c := meta.FindStatusCondition(as.Status.Conditions, v1alpha1.ConditionDegraded)
+	if c.Reason != "FailedCreate" || !strings.Contains(c.Message, "does-not-exist") {
+		t.Errorf("Degraded: reason %q message %q, want the Deployment's ReplicaFailure (FailedCreate, naming the service account)", c.Reason, c.Message)
+	}
+
+	// Meanwhile the operator keeps serving other ApplicationServers.
+	good := newAppServer(ns, "good", 1)
+	if err := k8s.Create(context.Background(), good); err != nil {
+		t.Fatal(err)
+	}
+	waitCondition(t, client.ObjectKeyFromObject(good), v1alpha1.ConditionAvailable, metav1.ConditionTrue, 2*time.Minute)
+	if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(bad), as); err != nil {
+		t.Fatal(err)
+	}
+	if !meta.IsStatusConditionTrue(as.Status.Conditions, v1alpha1.ConditionDegraded) {
+		t.Errorf("the broken server stopped reporting Degraded: %+v", as.Status.Conditions)
+	}
+}
+
+func TestOperatorMakesNoWritesAtRest(t *testing.T) {
+	p := startOperator(t, nil)
+	ns := newNamespace(t, "idle")
+	const n = 20
+	for i := range n {
+		if err := k8s.Create(context.Background(), newAppServer(ns, fmt.Sprintf("idle-%02d", i), 1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, 3*time.Minute, fmt.Sprintf("%d ApplicationServers Available", n), func() error {
+		list := &v1alpha1.ApplicationServerList{}
+		if err := k8s.List(context.Background(), list, client.InNamespace(ns)); err != nil {
+			return err
+		}
+		avail := 0
+		for _, as := range list.Items {
+			if meta.IsStatusConditionTrue(as.Status.Conditions, v1alpha1.ConditionAvailable) &&
+				meta.IsStatusConditionFalse(as.Status.Conditions, v1alpha1.ConditionProgressing) {
+				avail++
+			}
+		}
+		if avail != n {
+			return fmt.Errorf("%d of %d", avail, n)
+		}
+		return nil
+	})
+	// The last status writes may still be in flight: wait until the write
+	// counter stops moving for 5 s before opening the window.
+	last, stableSince := -1.0, time.Now()
+	eventually(t, time.Minute, "writes to settle", func() error {
+		w := writesOf(p.requests(t))
+		if w != last {
+			last, stableSince = w, time.Now()
+		}
+		if time.Since(stableSince) < 5*time.Second {
+			return fmt.Errorf("writes moved recently (%v)", w)
+		}
+		return nil
+	})
+	before := p.requests(t)
+	t.Logf("after convergence of %d ApplicationServers: %v writes in all (%.1f per server)", n, writesOf(before), writesOf(before)/n)
+	window := 60 * time.Second
+	if testing.Short() {
+		window = 10 * time.Second
+	}
+	time.Sleep(window) // the idle window itself is what is measured
+	after := p.requests(t)
+	for _, m := range []string{"POST", "PUT", "PATCH", "DELETE"} {
+		if d := after[m] - before[m]; d != 0 {
+			t.Errorf("%v %s requests during a %s idle window, want 0", d, m, window)
+		}
+	}
+	t.Logf("idle window %s: GET %v, LIST %v, WATCH %v requests", window, after["GET"]-before["GET"], after["LIST"]-before["LIST"], after["WATCH"]-before["WATCH"])
+}
+
