@@ -1,10 +1,16 @@
 // Command appserver-operator runs the ApplicationServer operator.
+//
+// Settings come from environment variables with WebOTX's names (normally
+// from the ConfigMap appserver-operator-config); see docs/operator-settings.md.
+// A bad setting stops it at once with exit code 2 and one line per variable.
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 
@@ -16,7 +22,15 @@ func main() {
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
 
-	if err := operator.Run(ctrl.SetupSignalHandler(), opts); err != nil {
+	err := operator.Run(ctrl.SetupSignalHandler(), opts)
+	var bad *operator.SettingsError
+	switch {
+	case errors.As(err, &bad):
+		for _, line := range strings.Split(bad.Error(), "\n") {
+			fmt.Fprintln(os.Stderr, "appserver-operator: invalid setting:", line)
+		}
+		os.Exit(2)
+	case err != nil:
 		fmt.Fprintln(os.Stderr, "appserver-operator:", err)
 		os.Exit(1)
 	}

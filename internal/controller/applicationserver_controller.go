@@ -125,6 +125,8 @@ func (r *ApplicationServerReconciler) Reconcile(ctx context.Context, req ctrl.Re
 	}
 
 	st := computeStatus(as, o)
+	log.FromContext(ctx).V(1).Info("Reconciled", "generation", as.Generation, "ready", st.Ready,
+		"notOwned", o.notOwned, "applyError", o.applyErr, "statusChanged", !equality.Semantic.DeepEqual(as.Status, st))
 	if !equality.Semantic.DeepEqual(as.Status, st) {
 		// No optimistic lock: the status is computed whole from the spec and
 		// the children, so the last writer is right.
@@ -186,6 +188,7 @@ func (r *ApplicationServerReconciler) reconcileChild(ctx context.Context, as *v1
 			return nil, "", err
 		}
 		if same {
+			log.FromContext(ctx).V(1).Info("Child is up to date", "kind", kind, "child", klog.KObj(existing))
 			return existing, "", nil
 		}
 	}

@@ -53,6 +53,7 @@ type Handle struct {
 	level zap.AtomicLevel
 	zl    *zap.Logger
 	file  *closableFile // nil without a log file
+	out   zapcore.WriteSyncer
 }
 
 // New returns a logr.Logger backed by zap, and the Handle that changes its
@@ -97,7 +98,8 @@ func New(o Options) (logr.Logger, *Handle, error) {
 	enc := zap.NewProductionEncoderConfig()
 	enc.EncodeTime = zapcore.ISO8601TimeEncoder
 	enc.EncodeLevel = zapcore.CapitalLevelEncoder
-	core := zapcore.NewCore(zapcore.NewJSONEncoder(enc), zapcore.NewMultiWriteSyncer(sinks...), h.level)
+	h.out = zapcore.NewMultiWriteSyncer(sinks...)
+	core := zapcore.NewCore(zapcore.NewJSONEncoder(enc), h.out, h.level)
 	h.zl = zap.New(core, zap.AddCaller(), zap.ErrorOutput(zapcore.AddSync(os.Stderr)))
 	return zapr.NewLogger(h.zl), h, nil
 }
@@ -122,6 +124,18 @@ func openFile(o Options) (*closableFile, error) {
 		MaxSize:    o.MaxSizeMB,
 		MaxBackups: o.MaxBackups,
 	}}, nil
+}
+
+// WriteText writes text as it is, not as a structured entry, to stdout and
+// the log file: for the human-readable settings block at start-up.
+func (h *Handle) WriteText(text string) error {
+	if !strings.HasSuffix(text, "\n") {
+		text += "\n"
+	}
+	if _, err := h.out.Write([]byte(text)); err != nil {
+		return fmt.Errorf("writing to the log: %w", err)
+	}
+	return nil
 }
 
 // SetLevel changes the level of every logger derived from the one New

@@ -32,13 +32,23 @@ const acceptHeader = "text/plain;version=0.0.4;q=1,application/openmetrics-text;
 // the Prometheus text format first, delimited protobuf is decoded as such, and
 // anything else (text/plain, missing or unknown types) is read as Prometheus
 // text, as Prometheus itself falls back to.
-func parseFamilies(r io.Reader, contentType string) ([]*dto.MetricFamily, error) {
+//
+// A panic of the parser is turned into an error: a scraped pod must never be
+// able to crash the operator, and expfmt v0.70.0's text parser still
+// dereferences nil on "# TYPE a counter\n{}\n" (prometheus/common#922 fixed
+// a bare "{}" only).
+func parseFamilies(r io.Reader, contentType string) (fams []*dto.MetricFamily, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			fams, err = nil, fmt.Errorf("malformed exposition (parser failed: %v)", p)
+		}
+	}()
 	format := expfmt.NewFormat(expfmt.TypeTextPlain)
 	mediaType, _, _ := mime.ParseMediaType(contentType)
-	switch {
-	case mediaType == expfmt.OpenMetricsType:
+	switch mediaType {
+	case expfmt.OpenMetricsType:
 		r = newOpenMetricsTranslator(r)
-	case mediaType == expfmt.ProtoType:
+	case expfmt.ProtoType:
 		h := http.Header{}
 		h.Set("Content-Type", contentType)
 		if expfmt.ResponseFormat(h).FormatType() != expfmt.TypeProtoDelim {
@@ -47,7 +57,6 @@ func parseFamilies(r io.Reader, contentType string) ([]*dto.MetricFamily, error)
 		format = expfmt.NewFormat(expfmt.TypeProtoDelim)
 	}
 	dec := expfmt.NewDecoder(r, format)
-	var fams []*dto.MetricFamily
 	for {
 		mf := &dto.MetricFamily{}
 		err := dec.Decode(mf)
@@ -68,9 +77,16 @@ func parseFamilies(r io.Reader, contentType string) ([]*dto.MetricFamily, error)
 }
 
 // addTargetLabels sets the applicationserver, pod and namespace labels on
-// every metric of fams (replacing labels of the same names) and sorts each
-// metric's labels by name, so rendering can compare label sets cheaply.
+// every metric of fams (replacing labels of the same names), sorts each
+// metric's labels by name, so rendering can compare label sets cheaply, and
+// drops repeated label names.
 func addTargetLabels(fams []*dto.MetricFamily, t Target) {
+	// Shared by all metrics of the target: stored results are never modified.
+	targetLabels := []*dto.LabelPair{
+		{Name: proto.String(LabelApplicationServer), Value: proto.String(t.Server)},
+		{Name: proto.String(LabelPod), Value: proto.String(t.Pod)},
+		{Name: proto.String(LabelNamespace), Value: proto.String(t.Namespace)},
+	}
 	for _, mf := range fams {
 		for _, m := range mf.GetMetric() {
 			labels := make([]*dto.LabelPair, 0, len(m.GetLabel())+3)
@@ -81,15 +97,16 @@ func addTargetLabels(fams []*dto.MetricFamily, t Target) {
 				}
 				labels = append(labels, lp)
 			}
-			labels = append(labels,
-				&dto.LabelPair{Name: proto.String(LabelApplicationServer), Value: proto.String(t.Server)},
-				&dto.LabelPair{Name: proto.String(LabelPod), Value: proto.String(t.Pod)},
-				&dto.LabelPair{Name: proto.String(LabelNamespace), Value: proto.String(t.Namespace)},
-			)
-			slices.SortFunc(labels, func(a, b *dto.LabelPair) int {
+			labels = append(labels, targetLabels...)
+			slices.SortStableFunc(labels, func(a, b *dto.LabelPair) int {
 				return strings.Compare(a.GetName(), b.GetName())
 			})
-			m.Label = labels
+			// expfmt's parser lets a repeated label name through (e.g. a
+			// line "{a="1"} 2" continuing the previous metric), which would
+			// make our whole exposition invalid: keep the first.
+			m.Label = slices.CompactFunc(labels, func(a, b *dto.LabelPair) bool {
+				return a.GetName() == b.GetName()
+			})
 		}
 	}
 }

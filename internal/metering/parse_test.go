@@ -2,6 +2,7 @@ package metering
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"strings"
 	"testing"
@@ -34,6 +35,27 @@ func TestTextRoundTrip(t *testing.T) {
 	}
 	if labels["pod"] != testTarget.Pod || labels["namespace"] != "shop" || labels["applicationserver"] != "web" {
 		t.Errorf("target labels not set or not replacing the target's: %v", labels)
+	}
+}
+
+// TestRepeatedLabelNames: expfmt accepts a repeated label name, our output
+// must not repeat it. Found by FuzzParseFamilies.
+func TestRepeatedLabelNames(t *testing.T) {
+	// A line that is only a label set continues the previous metric name and
+	// its label pairs pile up.
+	fams, err := parseFamilies(strings.NewReader("x{e=\"1\"} 1\n{e=\"2\"} 2\n"), ContentTypeText)
+	if err != nil {
+		t.Skipf("expfmt now rejects this input: %v", err)
+	}
+	addTargetLabels(fams, testTarget)
+	for _, m := range fams[0].Metric {
+		seen := map[string]bool{}
+		for _, lp := range m.Label {
+			if seen[lp.GetName()] {
+				t.Errorf("label %s repeated in %v", lp.GetName(), m)
+			}
+			seen[lp.GetName()] = true
+		}
 	}
 }
 
@@ -77,6 +99,10 @@ func TestParseErrors(t *testing.T) {
 		{"second TYPE", "text/plain", "# TYPE a gauge\n# TYPE a counter\na 1\n"},
 		{"proto with text encoding", "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=text", "x"},
 		{"openmetrics garbage", "application/openmetrics-text; version=1.0.0", "{{{ nope\n"},
+		// expfmt's parser panics on this one (nil dereference); found by
+		// FuzzParseFamilies.
+		{"label set without a name after TYPE", "text/plain", "# TYPE a counter\n{}\n"},
+		{"same, from OpenMetrics", "application/openmetrics-text; version=1.0.0", " # TYPE A0000000 Counter\n{}"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -234,7 +260,7 @@ func TestOpenMetricsTranslatorSmallReads(t *testing.T) {
 	for {
 		n, err := r.Read(buf)
 		out.Write(buf[:n])
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {

@@ -178,7 +178,8 @@ func WriteJSON(w io.Writer, servers []ServerMetrics) error {
 		count[s.Name]++
 	}
 	bw := bufio.NewWriter(w)
-	bw.WriteByte('{')
+	// bufio.Writer errors are sticky: the final Flush reports the first one.
+	_ = bw.WriteByte('{')
 	for i, s := range servers {
 		key := s.Name
 		if count[s.Name] > 1 {
@@ -197,13 +198,13 @@ func WriteJSON(w io.Writer, servers []ServerMetrics) error {
 			return fmt.Errorf("encoding metrics of %s: %w", s, err)
 		}
 		if i > 0 {
-			bw.WriteByte(',')
+			_ = bw.WriteByte(',')
 		}
-		bw.Write(k)
-		bw.WriteByte(':')
-		bw.Write(v)
+		_, _ = bw.Write(k)
+		_ = bw.WriteByte(':')
+		_, _ = bw.Write(v)
 	}
-	bw.WriteString("}\n")
+	_, _ = bw.WriteString("}\n")
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("writing metrics: %w", err)
 	}

@@ -47,7 +47,7 @@ func multiServerStore(t *testing.T) *Store {
 		tgt("shop", "web", "web-1"):     sampleText,
 		tgt("shop", "web", "web-2"):     strings.ReplaceAll(sampleText, "12", "13"),
 		tgt("shop", "api", "api-1"):     "# HELP base_gc_total Another help text.\n# TYPE base_gc_total counter\nbase_gc_total{name=\"x\"} 1\n# TYPE only_api gauge\nonly_api 1\n",
-		tgt("tail", "web", "web-a"):    "# TYPE base_gc_total gauge\nbase_gc_total{name=\"conflicting type\"} 5\nbase_memory_usedHeap_bytes 7\n",
+		tgt("tail", "web", "web-a"):     "# TYPE base_gc_total gauge\nbase_gc_total{name=\"conflicting type\"} 5\nbase_memory_usedHeap_bytes 7\n",
 		tgt("tail", "clash", "clash-1"): "# TYPE application_request_duration_seconds_count gauge\napplication_request_duration_seconds_count 3\n",
 	})
 }

@@ -64,7 +64,7 @@ func endless(limit int64, written chan<- int64) http.HandlerFunc {
 		w.Header().Set("Content-Type", ContentTypeText)
 		var n int64
 		defer func() { written <- n }()
-		io.WriteString(w, "# TYPE filler gauge\n")
+		_, _ = io.WriteString(w, "# TYPE filler gauge\n")
 		line := []byte{}
 		for i := 0; n < limit; i++ {
 			line = fmt.Appendf(line[:0], "filler{i=\"%d\"} %d\n", i, i)
@@ -89,11 +89,11 @@ func TestScrapeOutcomes(t *testing.T) {
 			t.Errorf("Accept header %q does not ask for Prometheus text", r.Header.Get("Accept"))
 		}
 		w.Header().Set("Content-Type", ContentTypeText)
-		io.WriteString(w, sampleText)
+		_, _ = io.WriteString(w, sampleText)
 	})
 	mux.HandleFunc("/openmetrics", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/openmetrics-text; version=1.0.0; charset=utf-8")
-		io.WriteString(w, "# TYPE c counter\nc_total 1 # {a=\"b\"} 1\n# EOF\n")
+		_, _ = io.WriteString(w, "# TYPE c counter\nc_total 1 # {a=\"b\"} 1\n# EOF\n")
 	})
 	mux.HandleFunc("/500", func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "boom", http.StatusInternalServerError)
@@ -103,7 +103,7 @@ func TestScrapeOutcomes(t *testing.T) {
 	})
 	mux.HandleFunc("/garbage", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
-		w.Write([]byte("\x00\x01\x02 this is { not prometheus\n"))
+		_, _ = w.Write([]byte("\x00\x01\x02 this is { not prometheus\n"))
 	})
 	written := make(chan int64, 1)
 	mux.Handle("/huge", endless(64<<20, written))
@@ -246,7 +246,7 @@ func TestSizeCap(t *testing.T) {
 func TestSlowTargetDoesNotDelayOthers(t *testing.T) {
 	slow := httptest.NewServer(http.HandlerFunc(blockUntilClientGone))
 	defer slow.Close()
-	fast := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "up 1\n") }))
+	fast := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "up 1\n") }))
 	defer fast.Close()
 	const timeout = 2 * time.Second
 	var targets []Target
@@ -290,7 +290,7 @@ func TestConcurrencyLimit(t *testing.T) {
 		}
 		<-release
 		inFlight.Add(-1)
-		io.WriteString(w, "up 1\n")
+		_, _ = io.WriteString(w, "up 1\n")
 	}))
 	defer srv.Close()
 	var targets []Target
@@ -329,7 +329,7 @@ func waitFor(t *testing.T, within time.Duration, cond func() bool) {
 }
 
 func TestScraperForgetsGoneTargets(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "up 1\n") }))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "up 1\n") }))
 	defer srv.Close()
 	var mu sync.Mutex
 	current := []Target{
@@ -368,7 +368,7 @@ func TestScraperForgetsGoneTargets(t *testing.T) {
 }
 
 func TestTargetSourceError(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "up 1\n") }))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "up 1\n") }))
 	defer srv.Close()
 	fail := false
 	boom := errors.New("boom")
@@ -399,7 +399,7 @@ func TestTargetSourceError(t *testing.T) {
 }
 
 func TestStartAndSetTiming(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "up 1\n") }))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "up 1\n") }))
 	defer srv.Close()
 	rounds := make(chan struct{}, 10)
 	s, _, _ := newTestScraper(t, staticSource(Target{Namespace: "ns", Server: "a", Pod: "a-1", URL: srv.URL}),
@@ -445,7 +445,7 @@ func TestStartAndSetTiming(t *testing.T) {
 }
 
 func TestCABundle(t *testing.T) {
-	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "up 1\n") }))
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "up 1\n") }))
 	defer srv.Close()
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.pem")
@@ -480,7 +480,9 @@ func TestCABundle(t *testing.T) {
 		t.Error("a missing CA file must be an error")
 	}
 	notPEM := filepath.Join(dir, "not.pem")
-	os.WriteFile(notPEM, []byte("nope"), 0o600)
+	if err := os.WriteFile(notPEM, []byte("nope"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := NewScraper(NewStore(), staticSource(), ScraperOptions{CAFile: notPEM}); err == nil {
 		t.Error("a CA file without certificates must be an error")
 	}

@@ -59,6 +59,9 @@ type ServerOptions struct {
 type Server struct {
 	store *Store
 	opts  ServerOptions
+	// certCheckEvery is the minimum time between two looks at the
+	// certificate files (tests set 0).
+	certCheckEvery time.Duration
 
 	ready     chan struct{}
 	readyOnce sync.Once
@@ -73,7 +76,7 @@ func NewServer(store *Store, opts ServerOptions) *Server {
 	}
 	opts.ReadTimeout = orDefault(opts.ReadTimeout, DefaultReadTimeout)
 	opts.WriteTimeout = orDefault(opts.WriteTimeout, DefaultWriteTimeout)
-	return &Server{store: store, opts: opts, ready: make(chan struct{})}
+	return &Server{store: store, opts: opts, certCheckEvery: time.Second, ready: make(chan struct{})}
 }
 
 // NeedLeaderElection returns true: only the leader serves the API. The
@@ -99,6 +102,7 @@ func (s *Server) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	certs.checkEvery = s.certCheckEvery
 	ln, err := net.Listen("tcp", s.opts.Addr)
 	if err != nil {
 		return fmt.Errorf("listening for the metering API: %w", err)

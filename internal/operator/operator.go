@@ -1,6 +1,6 @@
-// Package operator assembles the operator process: settings, manager,
-// caches, reconciler and runnables. cmd/appserver-operator only parses flags
-// and calls Run; tests call Run with a rest.Config of their own.
+// Package operator assembles the operator process: settings, logging,
+// manager, caches, reconciler and runnables. cmd/appserver-operator only
+// parses flags and calls Run.
 package operator
 
 import (
@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"net/http"
+	"os"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -16,6 +17,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -25,15 +27,18 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/appserver-operator/appserver-operator/api/v1alpha1"
 	"github.com/appserver-operator/appserver-operator/internal/controller"
+	"github.com/appserver-operator/appserver-operator/internal/logging"
+	"github.com/appserver-operator/appserver-operator/internal/profiling"
+	"github.com/appserver-operator/appserver-operator/internal/settings"
 	"github.com/appserver-operator/appserver-operator/internal/version"
 )
 
-// Options are the operator's command-line options.
+// Options are the operator's command-line options. Settings that WebOTX
+// users know come from the environment (internal/settings), not from here.
 type Options struct {
 	MetricsAddr             string
 	ProbeAddr               string
@@ -41,17 +46,35 @@ type Options struct {
 	LeaderElectionID        string
 	LeaderElectionNamespace string
 	MaxConcurrentReconciles int
+	// SettingsNamespace and SettingsConfigMap name the ConfigMap whose edits
+	// apply without a manual restart. No namespace: not watched.
+	SettingsNamespace string
+	SettingsConfigMap string
+	// RestartOnSettingsChange makes the operator exit cleanly (and its pod
+	// restart) when a setting that cannot apply live changes.
+	RestartOnSettingsChange bool
+	// GracefulShutdown bounds the stop on SIGTERM.
+	GracefulShutdown time.Duration
 	// RESTConfig, when set, is used instead of the kubeconfig/in-cluster config.
 	RESTConfig *rest.Config
+	// Getenv reads the settings; nil means os.LookupEnv.
+	Getenv func(string) (string, bool)
 }
 
-// DefaultOptions are WebOTX's ports: 8383 metrics, 8686 health.
+// DefaultOptions are WebOTX's ports: 8383 metrics, 8686 health. The
+// operator's own namespace comes from POD_NAMESPACE (the downward API).
 func DefaultOptions() Options {
+	ns := os.Getenv("POD_NAMESPACE")
 	return Options{
 		MetricsAddr:             ":8383",
 		ProbeAddr:               ":8686",
 		LeaderElectionID:        "appserver-operator.appserver.dev",
+		LeaderElectionNamespace: ns,
 		MaxConcurrentReconciles: 4,
+		SettingsNamespace:       ns,
+		SettingsConfigMap:       settings.ConfigMapName,
+		RestartOnSettingsChange: true,
+		GracefulShutdown:        20 * time.Second,
 	}
 }
 
@@ -60,9 +83,20 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", o.MetricsAddr, "Address of the Prometheus metrics endpoint (0 disables it).")
 	fs.StringVar(&o.ProbeAddr, "health-probe-bind-address", o.ProbeAddr, "Address of /healthz and /readyz.")
 	fs.BoolVar(&o.LeaderElect, "leader-elect", o.LeaderElect, "Elect a leader with a Lease so that only one replica reconciles.")
-	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", o.LeaderElectionNamespace, "Namespace of the leader-election Lease (default: the operator's own).")
+	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", o.LeaderElectionNamespace, "Namespace of the leader-election Lease (default: $POD_NAMESPACE).")
 	fs.IntVar(&o.MaxConcurrentReconciles, "max-concurrent-reconciles", o.MaxConcurrentReconciles, "ApplicationServers reconciled in parallel.")
+	fs.StringVar(&o.SettingsNamespace, "settings-namespace", o.SettingsNamespace, "Namespace of the settings ConfigMap to watch (default: $POD_NAMESPACE; empty: do not watch).")
+	fs.StringVar(&o.SettingsConfigMap, "settings-configmap", o.SettingsConfigMap, "Name of the settings ConfigMap to watch.")
+	fs.BoolVar(&o.RestartOnSettingsChange, "restart-on-settings-change", o.RestartOnSettingsChange, "Exit cleanly, so that the pod restarts, when a setting that cannot apply live changes in the ConfigMap.")
+	fs.DurationVar(&o.GracefulShutdown, "graceful-shutdown-timeout", o.GracefulShutdown, "How long to wait for work in flight on SIGTERM.")
 }
+
+// SettingsError is returned when the environment holds bad settings; each
+// line of its message names one variable.
+type SettingsError struct{ Err error }
+
+func (e *SettingsError) Error() string { return e.Err.Error() }
+func (e *SettingsError) Unwrap() error { return e.Err }
 
 // Scheme holds every type the operator reads or writes.
 func Scheme() *runtime.Scheme {
@@ -72,43 +106,75 @@ func Scheme() *runtime.Scheme {
 	return s
 }
 
-// CacheOptions restricts the informers of child kinds to objects the operator
-// manages, so the operator's memory follows its own objects, not the cluster's.
-func CacheOptions() cache.Options {
+// CacheOptions restricts what the operator caches: child kinds to objects it
+// manages (its memory follows its own objects, not the cluster's), every
+// kind to the watched namespaces, and ConfigMaps to its settings ConfigMap.
+func CacheOptions(watch []string, settingsNS, settingsName string) cache.Options {
 	managed := cache.ByObject{Label: labels.SelectorFromSet(labels.Set{v1alpha1.LabelManagedBy: v1alpha1.ManagedByValue})}
-	return cache.Options{ByObject: map[client.Object]cache.ByObject{
+	o := cache.Options{ByObject: map[client.Object]cache.ByObject{
 		&appsv1.Deployment{}:                     managed,
 		&corev1.Service{}:                        managed,
 		&autoscalingv2.HorizontalPodAutoscaler{}: managed,
 		&networkingv1.Ingress{}:                  managed,
 		&policyv1.PodDisruptionBudget{}:          managed,
 	}}
+	if len(watch) > 0 {
+		o.DefaultNamespaces = map[string]cache.Config{}
+		for _, ns := range watch {
+			o.DefaultNamespaces[ns] = cache.Config{}
+		}
+	}
+	if settingsNS != "" {
+		o.ByObject[&corev1.ConfigMap{}] = cache.ByObject{
+			Namespaces: map[string]cache.Config{settingsNS: {}},
+			Field:      fields.OneTermEqualSelector("metadata.name", settingsName),
+		}
+	}
+	return o
 }
 
-// Run runs the operator until ctx is done.
+// Run runs the operator until ctx is done, or until a setting that needs a
+// restart changes. It returns a *SettingsError for bad settings.
 func Run(ctx context.Context, o Options) error {
-	log := zap.New()
+	getenv := o.Getenv
+	if getenv == nil {
+		getenv = os.LookupEnv
+	}
+	s, err := settings.Load(getenv)
+	if err != nil {
+		return &SettingsError{Err: err}
+	}
+	log, logs, err := logging.New(logging.Options{
+		Level: string(s.LogLevel), Dir: s.LogDir, MaxSizeMB: s.LogFileSizeMB, MaxBackups: s.LogRotation,
+	})
+	if err != nil {
+		return &SettingsError{Err: fmt.Errorf("%s=%q: %w", settings.EnvLogDir, s.LogDir, err)}
+	}
+	defer func() { _ = logs.Close() }() // flush on every way out
 	ctrl.SetLogger(log)
-	log.Info("Starting appserver-operator", "version", version.Version)
+	_ = logs.WriteText("appserver-operator " + version.Version + " settings:\n" + s.Block())
+	log.Info("Starting appserver-operator", "version", version.Version, "watchNamespaces", s.WatchNamespaces,
+		"leaderElection", o.LeaderElect, "settingsConfigMap", o.SettingsNamespace+"/"+o.SettingsConfigMap)
 
 	cfg := o.RESTConfig
 	if cfg == nil {
-		var err error
 		if cfg, err = ctrl.GetConfig(); err != nil {
 			return fmt.Errorf("loading kubeconfig: %w", err)
 		}
 	}
-	gracePeriod := 20 * time.Second
+	ctx, restart := context.WithCancelCause(ctx)
+	defer restart(nil)
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                        Scheme(),
-		Cache:                         CacheOptions(),
+		Logger:                        log,
+		Cache:                         CacheOptions(s.WatchNamespaces, o.SettingsNamespace, o.SettingsConfigMap),
 		Metrics:                       metricsserver.Options{BindAddress: o.MetricsAddr},
 		HealthProbeBindAddress:        o.ProbeAddr,
 		LeaderElection:                o.LeaderElect,
 		LeaderElectionID:              o.LeaderElectionID,
 		LeaderElectionNamespace:       o.LeaderElectionNamespace,
 		LeaderElectionReleaseOnCancel: true,
-		GracefulShutdownTimeout:       &gracePeriod,
+		GracefulShutdownTimeout:       &o.GracefulShutdown,
 	})
 	if err != nil {
 		return fmt.Errorf("creating manager: %w", err)
@@ -122,9 +188,31 @@ func Run(ctx context.Context, o Options) error {
 	}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the ApplicationServer controller: %w", err)
 	}
+
+	profiler := &profiling.Runner{Dir: s.PprofDir, Interval: s.PprofInterval, Keep: s.PprofRotation, Log: log.WithName("pprof")}
+	profiler.SetEnabled(s.PprofEnabled)
+	if err := mgr.Add(profiler); err != nil {
+		return fmt.Errorf("adding the profiler: %w", err)
+	}
+
+	live := &liveSettings{
+		current: s, getenv: getenv, log: log.WithName("settings"), logs: logs, profiler: profiler,
+	}
+	if o.RestartOnSettingsChange {
+		live.restart = func(names []string) { restart(&restartNeeded{names: names}) }
+	}
+	if o.SettingsNamespace != "" {
+		if err := mgr.Add(&settingsWatcher{cache: mgr.GetCache(), apply: live.apply,
+			namespace: o.SettingsNamespace, name: o.SettingsConfigMap}); err != nil {
+			return fmt.Errorf("adding the settings watcher: %w", err)
+		}
+	}
+
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return fmt.Errorf("adding health check: %w", err)
 	}
+	// Ready once the caches have synced; a standby replica without the lease
+	// syncs them too, so it is ready as well.
 	if err := mgr.AddReadyzCheck("readyz", func(req *http.Request) error {
 		syncCtx, cancel := context.WithTimeout(req.Context(), time.Second)
 		defer cancel()
@@ -135,8 +223,19 @@ func Run(ctx context.Context, o Options) error {
 	}); err != nil {
 		return fmt.Errorf("adding ready check: %w", err)
 	}
+
 	if err := mgr.Start(ctx); err != nil {
 		return fmt.Errorf("running manager: %w", err)
 	}
+	var rn *restartNeeded
+	if errors.As(context.Cause(ctx), &rn) {
+		log.Info("Exiting so that the pod restarts with the new settings", "settings", rn.names)
+	} else {
+		log.Info("Stopped")
+	}
 	return nil
 }
+
+type restartNeeded struct{ names []string }
+
+func (r *restartNeeded) Error() string { return fmt.Sprintf("settings %v changed", r.names) }

@@ -273,8 +273,8 @@ var variables = []variable{
 	},
 	durationVar(EnvMeteringInterval, time.Minute, func(s *Settings) *time.Duration { return &s.MeteringInterval }),
 	durationVar(EnvMeteringTimeoutScrape, time.Second, func(s *Settings) *time.Duration { return &s.MeteringTimeoutScrape }),
-	durationVar(EnvMeteringTimeoutRead, time.Second, func(s *Settings) *time.Duration { return &s.MeteringTimeoutRead }),
-	durationVar(EnvMeteringTimeoutWrite, time.Second, func(s *Settings) *time.Duration { return &s.MeteringTimeoutWrite }),
+	restartOnly(durationVar(EnvMeteringTimeoutRead, time.Second, func(s *Settings) *time.Duration { return &s.MeteringTimeoutRead })),
+	restartOnly(durationVar(EnvMeteringTimeoutWrite, time.Second, func(s *Settings) *time.Duration { return &s.MeteringTimeoutWrite })),
 	{
 		name:  EnvWatchNamespace,
 		parse: parseNamespaces,
@@ -545,6 +545,13 @@ func durationVar(name string, unit time.Duration, field func(*Settings) *time.Du
 		parse: durationParser(unit, field),
 		get:   func(s Settings) any { return *field(&s) },
 	}
+}
+
+// restartOnly marks a variable whose change needs a restart: the metering
+// API server's read and write timeouts are fixed once it listens.
+func restartOnly(v variable) variable {
+	v.live = false
+	return v
 }
 
 // durationParser accepts WebOTX's whole number of unit, or a Go duration;

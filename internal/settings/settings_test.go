@@ -371,8 +371,8 @@ func TestDiff(t *testing.T) {
 			EnvMeteringInterval: "30s", EnvMeteringTimeoutScrape: "5", EnvMeteringTimeoutRead: "5", EnvMeteringTimeoutWrite: "5",
 		}, []string{
 			EnvLogLevel, EnvPprofEnabled, EnvPprofInterval, EnvPprofRotation,
-			EnvMeteringInterval, EnvMeteringTimeoutScrape, EnvMeteringTimeoutRead, EnvMeteringTimeoutWrite,
-		}, nil},
+			EnvMeteringInterval, EnvMeteringTimeoutScrape,
+		}, []string{EnvMeteringTimeoutRead, EnvMeteringTimeoutWrite}},
 		{"restart changes", map[string]string{
 			EnvLogRotation: "1", EnvLogFileSize: "1", EnvMeteringEnabled: "FALSE", EnvWatchNamespace: "a",
 			EnvLogDir: "", EnvPprofDir: "/p", EnvLogShipperImage: "x:1", EnvOperatorImage: "y:1",

@@ -172,7 +172,7 @@ func TestOperatorRunsTheSimpleSample(t *testing.T) {
 		eventually(t, 2*time.Minute, "3 ready pods", func() error {
 			n, err := readyPods(t, ns, key.Name)
 			if err != nil || n != 3 {
-				return fmt.Errorf("%d ready (%v)", n, err)
+				return fmt.Errorf("%d ready (%w)", n, err)
 			}
 			as := &v1alpha1.ApplicationServer{}
 			if err := k8s.Get(context.Background(), key, as); err != nil {
@@ -288,4 +288,3 @@ func TestOperatorMakesNoWritesAtRest(t *testing.T) {
 	}
 	t.Logf("idle window %s: GET %v, LIST %v, WATCH %v requests", window, after["GET"]-before["GET"], after["LIST"]-before["LIST"], after["WATCH"]-before["WATCH"])
 }
-

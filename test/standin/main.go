@@ -1,0 +1,134 @@
+// Command standin is a TEST DOUBLE, not part of the operator: it stands in
+// for the application servers of pods on the local kwok cluster, where pods
+// have no containers.
+//
+// It watches the pods Running on one node (by default kwok-loopback, whose
+// pods get IPs in 127.0.10.0/24) and serves, at <podIP>:<port> for each, the
+// metrics and health endpoints an application server would: GET /metrics
+// (MicroProfile-style Prometheus text, with server="<pod>" on every sample)
+// and GET /health/live|ready|started. The pod annotation
+// standin.appserver.dev/mode makes a pod misbehave (slow, huge, garbage, 500,
+// tls-error) and standin.appserver.dev/port overrides the port. It only ever
+// listens on 127.0.0.0/8.
+//
+// Usage:
+//
+//	go run ./test/standin --kubeconfig ~/.kube/config [--namespace ns] [--node kwok-loopback] [--port 8443] [--http] [--slow-for 2m]
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/appserver-operator/appserver-operator/test/standin/standin"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+func main() {
+	kubeconfig := flag.String("kubeconfig", os.Getenv("KUBECONFIG"), "path to the kubeconfig of the cluster to watch")
+	namespace := flag.String("namespace", "", "namespace to watch (default: all namespaces)")
+	node := flag.String("node", "kwok-loopback", "serve the pods scheduled on this node")
+	port := flag.Int("port", 8443, "port to serve on at each pod IP (pod annotation "+standin.AnnotationPort+" overrides it)")
+	plain := flag.Bool("http", false, "serve plain HTTP instead of HTTPS")
+	slowFor := flag.Duration("slow-for", standin.MaxSlow, "how long the slow mode waits before answering (at most 2m)")
+	verbose := flag.Bool("v", false, "log debug messages")
+	flag.Parse()
+
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})).With("component", "standin")
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(ctx, logger, config{
+		kubeconfig: *kubeconfig, namespace: *namespace, node: *node,
+		manager: standin.ManagerOptions{Port: *port, PlainHTTP: *plain, SlowFor: *slowFor, Logger: logger},
+	})
+	if err != nil {
+		logger.Error("Stand-in failed", "error", err)
+		os.Exit(1)
+	}
+}
+
+type config struct {
+	kubeconfig, namespace, node string
+	manager                     standin.ManagerOptions
+}
+
+func run(ctx context.Context, logger *slog.Logger, cfg config) error {
+	if cfg.kubeconfig == "" {
+		return errors.New("--kubeconfig (or KUBECONFIG) is required")
+	}
+	if cfg.manager.Port < 1 || cfg.manager.Port > 65535 {
+		return fmt.Errorf("--port %d: want 1-65535", cfg.manager.Port)
+	}
+	restConfig, err := clientcmd.BuildConfigFromFlags("", cfg.kubeconfig)
+	if err != nil {
+		return fmt.Errorf("loading kubeconfig: %w", err)
+	}
+	client, err := corev1client.NewForConfig(restConfig)
+	if err != nil {
+		return fmt.Errorf("creating the pod client: %w", err)
+	}
+
+	mgr := standin.NewManager(cfg.manager)
+	defer mgr.Close()
+
+	lw := cache.NewListWatchFromClient(client.RESTClient(), "pods", cfg.namespace,
+		fields.OneTermEqualSelector("spec.nodeName", cfg.node))
+	informer := cache.NewSharedIndexInformer(lw, &corev1.Pod{}, 0, cache.Indexers{})
+	_, err = informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(obj any) { syncPod(mgr, obj) },
+		UpdateFunc: func(_, obj any) { syncPod(mgr, obj) },
+		DeleteFunc: func(obj any) {
+			if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+				obj = tomb.Obj
+			}
+			if pod, ok := obj.(*corev1.Pod); ok {
+				mgr.Remove(pod.Namespace, pod.Name)
+			}
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("watching pods: %w", err)
+	}
+	where := cfg.namespace
+	if where == "" {
+		where = "(all)"
+	}
+	logger.Info("Watching pods (this is a test double, not the operator)", "node", cfg.node, "namespace", where,
+		"port", cfg.manager.Port, "http", cfg.manager.PlainHTTP)
+	go informer.Run(ctx.Done())
+
+	syncCtx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if !cache.WaitForCacheSync(syncCtx.Done(), informer.HasSynced) {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return errors.New("pod list did not sync within a minute")
+	}
+	logger.Info("Pod list synced", "serving", mgr.Len())
+	<-ctx.Done()
+	logger.Info("Shutting down")
+	return nil
+}
+
+func syncPod(mgr *standin.Manager, obj any) {
+	if pod, ok := obj.(*corev1.Pod); ok {
+		mgr.Sync(pod)
+	}
+}
