@@ -27,8 +27,16 @@ import (
 	"github.com/appserver-operator/appserver-operator/internal/operator"
 )
 
-// clusterName is distinct from a developer's cluster (appserver-dev).
-const clusterName = "appserver-e2e"
+// clusterName is distinct from a developer's cluster (appserver-dev);
+// E2E_CLUSTER overrides it so that two runs on one machine do not collide.
+var clusterName = envOr("E2E_CLUSTER", "appserver-e2e")
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
 
 var (
 	root       string
