@@ -582,4 +582,26 @@ type ApplicationServerStatus struct {
 	// operatorVersion is the version of the operator that last reconciled.
 	// +optional
 	OperatorVersion string `json:"operatorVersion,omitempty"`
+	// metering summarises the operator's scrapes of this server's pods; set
+	// while spec.server.metering.enabled is true and metering is on.
+	// +optional
+	Metering *MeteringStatus `json:"metering,omitempty"`
+}
+
+// MeteringStatus summarises the scrapes of a server's pods.
+type MeteringStatus struct {
+	// targets is the number of ready pods being scraped.
+	Targets int32 `json:"targets"`
+	// healthyTargets is the number of them whose last scrape succeeded.
+	HealthyTargets int32 `json:"healthyTargets"`
+	// lastScrapeTime is when a scrape of this server last ended. To keep
+	// status writes rare it is refreshed when targets, healthyTargets or
+	// lastError change, and otherwise at most every 10 minutes; the
+	// operator's metrics have the exact time.
+	// +optional
+	LastScrapeTime *metav1.Time `json:"lastScrapeTime,omitempty"`
+	// lastError is empty when every pod's last scrape succeeded, otherwise
+	// "<pod>: <error>" for the first failing pod (and how many more fail).
+	// +optional
+	LastError string `json:"lastError,omitempty"`
 }

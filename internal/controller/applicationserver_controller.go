@@ -24,9 +24,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/appserver-operator/appserver-operator/api/v1alpha1"
 	"github.com/appserver-operator/appserver-operator/internal/resources"
@@ -69,6 +72,10 @@ type ApplicationServerReconciler struct {
 	Recorder  recorder.EventRecorder
 	// MaxConcurrentReconciles defaults to 4.
 	MaxConcurrentReconciles int
+	// Metering, when set, gives the metering summary written to
+	// status.metering; MeteringEvents wakes the reconciler when it changes.
+	Metering       MeteringSummaries
+	MeteringEvents <-chan event.GenericEvent
 }
 
 // child is one kind of object an ApplicationServer may have: desired is nil
@@ -124,6 +131,9 @@ func (r *ApplicationServerReconciler) Reconcile(ctx context.Context, req ctrl.Re
 		}
 	}
 
+	if r.Metering != nil && meteringOn(as) {
+		o.metering = MeteringStatus(as.Status.Metering, r.Metering.Summary(as.Namespace, as.Name))
+	}
 	st := computeStatus(as, o)
 	log.FromContext(ctx).V(1).Info("Reconciled", "generation", as.Generation, "ready", st.Ready,
 		"notOwned", o.notOwned, "applyError", o.applyErr, "statusChanged", !equality.Semantic.DeepEqual(as.Status, st))
@@ -261,7 +271,7 @@ func (r *ApplicationServerReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if workers <= 0 {
 		workers = 4
 	}
-	return ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.ApplicationServer{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Owns(&appsv1.Deployment{}).
 		Owns(&corev1.Service{}).
@@ -269,6 +279,9 @@ func (r *ApplicationServerReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&networkingv1.Ingress{}).
 		Owns(&policyv1.PodDisruptionBudget{}).
 		WithOptions(controller.Options{MaxConcurrentReconciles: workers}).
-		Named("applicationserver").
-		Complete(r)
+		Named("applicationserver")
+	if r.MeteringEvents != nil {
+		b = b.WatchesRawSource(source.Channel(r.MeteringEvents, &handler.EnqueueRequestForObject{}))
+	}
+	return b.Complete(r)
 }

@@ -25,6 +25,8 @@ type observation struct {
 	notOwned []string
 	// applyErr is the first error met while applying or deleting children.
 	applyErr error
+	// metering is the status.metering to report; nil when not scraped.
+	metering *v1alpha1.MeteringStatus
 }
 
 // computeStatus derives the whole status from the object and what the
@@ -36,6 +38,7 @@ func computeStatus(as *v1alpha1.ApplicationServer, o observation) v1alpha1.Appli
 	st.ServiceName = as.Name
 	st.OperatorVersion = version.Version
 	st.Image = as.Spec.Deployment.Image
+	st.Metering = o.metering
 
 	var desired int32
 	if d := o.deployment; d != nil {

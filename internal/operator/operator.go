@@ -26,12 +26,15 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/appserver-operator/appserver-operator/api/v1alpha1"
 	"github.com/appserver-operator/appserver-operator/internal/controller"
 	"github.com/appserver-operator/appserver-operator/internal/logging"
+	"github.com/appserver-operator/appserver-operator/internal/metering"
 	"github.com/appserver-operator/appserver-operator/internal/profiling"
 	"github.com/appserver-operator/appserver-operator/internal/settings"
 	"github.com/appserver-operator/appserver-operator/internal/version"
@@ -42,6 +45,10 @@ import (
 type Options struct {
 	MetricsAddr             string
 	ProbeAddr               string
+	MeteringAddr            string
+	// MeteringCAFile, when set, turns certificate verification of scraped
+	// HTTPS endpoints on with this CA bundle.
+	MeteringCAFile string
 	LeaderElect             bool
 	LeaderElectionID        string
 	LeaderElectionNamespace string
@@ -68,6 +75,7 @@ func DefaultOptions() Options {
 	return Options{
 		MetricsAddr:             ":8383",
 		ProbeAddr:               ":8686",
+		MeteringAddr:            ":8989",
 		LeaderElectionID:        "appserver-operator.appserver.dev",
 		LeaderElectionNamespace: ns,
 		MaxConcurrentReconciles: 4,
@@ -82,6 +90,8 @@ func DefaultOptions() Options {
 func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", o.MetricsAddr, "Address of the Prometheus metrics endpoint (0 disables it).")
 	fs.StringVar(&o.ProbeAddr, "health-probe-bind-address", o.ProbeAddr, "Address of /healthz and /readyz.")
+	fs.StringVar(&o.MeteringAddr, "metering-bind-address", o.MeteringAddr, "Address of the metering API (HTTPS).")
+	fs.StringVar(&o.MeteringCAFile, "metering-ca-file", o.MeteringCAFile, "CA bundle to verify scraped HTTPS endpoints with (default: no verification, as pods have self-signed certificates).")
 	fs.BoolVar(&o.LeaderElect, "leader-elect", o.LeaderElect, "Elect a leader with a Lease so that only one replica reconciles.")
 	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", o.LeaderElectionNamespace, "Namespace of the leader-election Lease (default: $POD_NAMESPACE).")
 	fs.IntVar(&o.MaxConcurrentReconciles, "max-concurrent-reconciles", o.MaxConcurrentReconciles, "ApplicationServers reconciled in parallel.")
@@ -117,6 +127,7 @@ func CacheOptions(watch []string, settingsNS, settingsName string) cache.Options
 		&autoscalingv2.HorizontalPodAutoscaler{}: managed,
 		&networkingv1.Ingress{}:                  managed,
 		&policyv1.PodDisruptionBudget{}:          managed,
+		&corev1.Pod{}:                            managed, // metering targets
 	}}
 	if len(watch) > 0 {
 		o.DefaultNamespaces = map[string]cache.Config{}
@@ -179,13 +190,20 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return fmt.Errorf("creating manager: %w", err)
 	}
-	if err := (&controller.ApplicationServerReconciler{
+	rec := &controller.ApplicationServerReconciler{
 		Client:                  mgr.GetClient(),
 		APIReader:               mgr.GetAPIReader(),
 		Scheme:                  mgr.GetScheme(),
 		Recorder:                mgr.GetEventRecorder("appserver-operator"),
 		MaxConcurrentReconciles: o.MaxConcurrentReconciles,
-	}).SetupWithManager(mgr); err != nil {
+	}
+	var scraper *metering.Scraper
+	if s.MeteringEnabled {
+		if scraper, err = addMetering(mgr, rec, s, o, cfg); err != nil {
+			return err
+		}
+	}
+	if err := rec.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the ApplicationServer controller: %w", err)
 	}
 
@@ -197,6 +215,9 @@ func Run(ctx context.Context, o Options) error {
 
 	live := &liveSettings{
 		current: s, getenv: getenv, log: log.WithName("settings"), logs: logs, profiler: profiler,
+	}
+	if scraper != nil {
+		live.metering = scraper
 	}
 	if o.RestartOnSettingsChange {
 		live.restart = func(names []string) { restart(&restartNeeded{names: names}) }
@@ -234,6 +255,40 @@ func Run(ctx context.Context, o Options) error {
 		log.Info("Stopped")
 	}
 	return nil
+}
+
+// addMetering adds the scraper and the metering API to the manager and hooks
+// the scrape results into the reconciler's status.
+func addMetering(mgr ctrl.Manager, rec *controller.ApplicationServerReconciler, s settings.Settings, o Options, cfg *rest.Config) (*metering.Scraper, error) {
+	store := metering.NewStore()
+	events := make(chan event.GenericEvent, 1024)
+	rec.Metering, rec.MeteringEvents = store, events
+	scraper, err := metering.NewScraper(store, controller.MeteringTargets(mgr.GetClient()), metering.ScraperOptions{
+		Interval:   s.MeteringInterval,
+		Timeout:    s.MeteringTimeoutScrape,
+		CAFile:     o.MeteringCAFile,
+		Registerer: ctrlmetrics.Registry,
+		OnScrape:   controller.MeteringNotifier(mgr.GetClient(), store, events),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("setting up metering: %w", err)
+	}
+	opts := metering.ServerOptions{
+		Addr: o.MeteringAddr, CertDir: s.MeteringCertDir,
+		ReadTimeout: s.MeteringTimeoutRead, WriteTimeout: s.MeteringTimeoutWrite,
+	}
+	if s.MeteringAuth == settings.MeteringAuthKubernetes {
+		if opts.Authorize, err = metering.KubernetesAuthorizer(cfg); err != nil {
+			return nil, fmt.Errorf("setting up metering authentication: %w", err)
+		}
+	}
+	if err := mgr.Add(scraper); err != nil {
+		return nil, fmt.Errorf("adding the metering scraper: %w", err)
+	}
+	if err := mgr.Add(metering.NewServer(store, opts)); err != nil {
+		return nil, fmt.Errorf("adding the metering API: %w", err)
+	}
+	return scraper, nil
 }
 
 type restartNeeded struct{ names []string }
