@@ -14,6 +14,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -167,8 +168,12 @@ func (r *ApplicationServerReconciler) reconcileChild(ctx context.Context, as *v1
 		return nil, "", fmt.Errorf("reading %s %s: %w", kind, key.Name, err)
 	}
 	if found && !metav1.IsControlledBy(existing, as) {
-		r.Recorder.Eventf(as, existing, corev1.EventTypeWarning, EventChildNotOwned, "Reconcile",
-			"%s %s exists and is not owned by this ApplicationServer; leaving it alone", kind, key.Name)
+		// Warn once, when the server becomes degraded for it, not at every
+		// recheck: an event is a write too.
+		if c := meta.FindStatusCondition(as.Status.Conditions, v1alpha1.ConditionDegraded); c == nil || c.Reason != v1alpha1.ReasonChildNotOwned {
+			r.Recorder.Eventf(as, existing, corev1.EventTypeWarning, EventChildNotOwned, "Reconcile",
+				"%s %s exists and is not owned by this ApplicationServer; leaving it alone", kind, key.Name)
+		}
 		return nil, kind + " " + key.Name, nil
 	}
 
