@@ -39,7 +39,11 @@ step "1/6 Starting the local cluster '$cluster' (real control plane + kwok nodes
 
 step "2/6 Installing the ApplicationServer CRD"
 kubectl apply --server-side -f "$root/manifest/crd.yaml"
-kubectl wait --for=condition=Established crd/applicationservers.appserver.dev --timeout=60s
+# (kubectl wait fails at once on a CRD that has no status yet: poll instead)
+for _ in $(seq 1 120); do
+	[ "$(kubectl get crd applicationservers.appserver.dev -o jsonpath='{.status.conditions[?(@.type=="Established")].status}' 2>/dev/null)" = True ] && break
+	sleep 0.5
+done
 
 step "3/6 Starting the operator (a local process; log: $oplog) and a stand-in application server"
 mkdir -p "$state"

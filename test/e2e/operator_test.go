@@ -41,8 +41,7 @@ type operatorProcess struct {
 func startOperator(t *testing.T, env []string, args ...string) *operatorProcess {
 	t.Helper()
 	installCRD.Do(func() {
-		kubectl(t, "apply", "--server-side", "-f", filepath.Join(root, "config", "crd", "bases"))
-		kubectl(t, "wait", "--for=condition=Established", "crd/applicationservers.appserver.dev", "--timeout=60s")
+		applyCRD(t, filepath.Join(root, "config", "crd", "bases"))
 	})
 	p := &operatorProcess{metricsAddr: freeAddr(t), log: filepath.Join(t.TempDir(), "operator.log")}
 	logFile, err := os.Create(p.log)
