@@ -147,14 +147,15 @@ type EnvFromSpec struct {
 
 // HealthCheckSpec configures MicroProfile Health probes.
 type HealthCheckSpec struct {
-	// scheme used by the probes.
+	// scheme used by the probes: https (default, as WebOTX's metering) or
+	// http, in either case.
 	// +optional
-	// +kubebuilder:default=HTTP
-	// +kubebuilder:validation:Enum=HTTP;HTTPS
-	Scheme corev1.URIScheme `json:"scheme,omitempty"`
+	// +kubebuilder:default=https
+	// +kubebuilder:validation:Enum=http;https;HTTP;HTTPS
+	Scheme string `json:"scheme,omitempty"`
 	// port the health endpoints listen on.
 	// +optional
-	// +kubebuilder:default=8080
+	// +kubebuilder:default=8443
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=65535
 	Port int32 `json:"port,omitempty"`

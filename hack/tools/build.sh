@@ -17,7 +17,7 @@ mkdir -p "$stamps"
 export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
 export CGO_ENABLED=0
 
-# tool -> "module-dir|package|module-whose-version-is-the-tool's"
+# tool -> "module-dir|package|module-whose-version-is-the-tool's[|build tags]"
 declare -A spec=(
 	[kube-apiserver]="$tools_dir|k8s.io/kubernetes/cmd/kube-apiserver|k8s.io/kubernetes"
 	[kube-controller-manager]="$tools_dir|k8s.io/kubernetes/cmd/kube-controller-manager|k8s.io/kubernetes"
@@ -28,8 +28,12 @@ declare -A spec=(
 	[controller-gen]="$tools_dir|sigs.k8s.io/controller-tools/cmd/controller-gen|sigs.k8s.io/controller-tools"
 	[etcd]="$tools_dir/etcd|go.etcd.io/etcd/server/v3|go.etcd.io/etcd/server/v3"
 	[golangci-lint]="$tools_dir/golangci-lint|github.com/golangci/golangci-lint/v2/cmd/golangci-lint|github.com/golangci/golangci-lint/v2"
+	# Debian's prometheus has Kubernetes discovery removed: build upstream's,
+	# with only that discovery compiled in.
+	[prometheus]="$tools_dir/prometheus|github.com/prometheus/prometheus/cmd/prometheus|github.com/prometheus/prometheus|remove_all_sd,enable_kubernetes_sd"
+	[promtool]="$tools_dir/prometheus|github.com/prometheus/prometheus/cmd/promtool|github.com/prometheus/prometheus|remove_all_sd,enable_kubernetes_sd"
 )
-order=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok kwokctl controller-gen golangci-lint)
+order=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok kwokctl controller-gen golangci-lint prometheus promtool)
 
 version_ldflags() { # module version -> extra -ldflags setting the binary's own version
 	local module=$1 version=$2
@@ -52,6 +56,12 @@ version_ldflags() { # module version -> extra -ldflags setting the binary's own 
 	github.com/golangci/golangci-lint/v2)
 		echo "-X main.version=${version#v}"
 		;;
+	github.com/prometheus/prometheus)
+		# module v0.3MM.P is Prometheus 3.MM.P
+		local v=${version#v0.} mm
+		mm=${v%%.*}
+		echo "-X github.com/prometheus/common/version.Version=${mm:0:1}.${mm:1}.${v#*.}"
+		;;
 	esac
 }
 
@@ -61,12 +71,12 @@ tools=("$@")
 pending=()
 for t in "${tools[@]}"; do
 	[ -n "${spec[$t]:-}" ] || { echo "build.sh: unknown tool '$t' (known: ${order[*]})" >&2; exit 2; }
-	IFS='|' read -r dir pkg module <<<"${spec[$t]}"
+	IFS='|' read -r dir pkg module tags <<<"${spec[$t]}"
 	version=$(cd "$dir" && go list -m -f '{{.Version}}' "$module")
 	if [ -x "$bin/$t" ] && [ "$(cat "$stamps/$t" 2>/dev/null)" = "$version" ]; then
 		continue
 	fi
-	pending+=("$t|$dir|$pkg|$module|$version")
+	pending+=("$t|$dir|$pkg|$module|$version|${tags:-}")
 done
 
 [ ${#pending[@]} -gt 0 ] || exit 0
@@ -74,11 +84,11 @@ echo ">> building ${#pending[@]} tool(s) into bin/ from pinned Go modules."
 echo "   A cold first build of the Kubernetes binaries takes about 10 minutes on 2 cores;"
 echo "   later runs rebuild a tool only when its version in hack/tools/**/go.mod changes."
 for p in "${pending[@]}"; do
-	IFS='|' read -r t dir pkg module version <<<"$p"
+	IFS='|' read -r t dir pkg module version tags <<<"$p"
 	start=$(date +%s)
 	printf '>> %-24s %s@%s ... ' "$t" "$module" "$version"
 	ldflags="-s -w $(version_ldflags "$module" "$version")"
-	(cd "$dir" && go build -trimpath -ldflags "$ldflags" -o "$bin/$t.tmp" "$pkg")
+	(cd "$dir" && go build -trimpath -tags "$tags" -ldflags "$ldflags" -o "$bin/$t.tmp" "$pkg")
 	mv "$bin/$t.tmp" "$bin/$t"
 	echo "$version" >"$stamps/$t"
 	echo "done in $(($(date +%s) - start))s"

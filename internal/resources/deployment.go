@@ -3,6 +3,7 @@ package resources
 import (
 	"maps"
 	"slices"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -149,13 +150,13 @@ func probe(explicit *v1alpha1.ContainerProbe, hc *v1alpha1.HealthCheckSpec, path
 	if hc == nil {
 		return nil
 	}
-	scheme := hc.Scheme
-	if scheme == "" {
+	scheme := corev1.URISchemeHTTPS
+	if strings.EqualFold(hc.Scheme, "http") {
 		scheme = corev1.URISchemeHTTP
 	}
 	port := hc.Port
 	if port == 0 {
-		port = 8080
+		port = 8443
 	}
 	p := &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{
 		Path: path, Port: intstr.FromInt32(port), Scheme: scheme,

@@ -119,13 +119,13 @@ func goldenCases(t testing.TB) []goldenCase {
 				{Name: "http", Port: 8080},
 				{Name: "https", Port: 9443},
 			}
-			as.Spec.Server.HealthCheck = &v1alpha1.HealthCheckSpec{Scheme: corev1.URISchemeHTTPS, Port: 9443}
+			as.Spec.Server.HealthCheck = &v1alpha1.HealthCheckSpec{Scheme: "https", Port: 9443}
 		})},
 
 		// Explicit readiness and liveness probes win over healthCheck; the
 		// startup probe, not given, still comes from healthCheck.
 		{"explicit-probes", server("explicit-probes", func(as *v1alpha1.ApplicationServer) {
-			as.Spec.Server.HealthCheck = &v1alpha1.HealthCheckSpec{Scheme: corev1.URISchemeHTTP, Port: 8080}
+			as.Spec.Server.HealthCheck = &v1alpha1.HealthCheckSpec{Scheme: "http", Port: 8080}
 			as.Spec.Deployment.ReadinessProbe = &v1alpha1.ContainerProbe{Server: &corev1.Probe{
 				ProbeHandler:  corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromString("http")}},
 				PeriodSeconds: 5,
