@@ -14,8 +14,8 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
-	"k8s.io/apimachinery/pkg/api/meta"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
@@ -190,6 +190,9 @@ func (r *ApplicationServerReconciler) reconcileChild(ctx context.Context, as *v1
 		return nil, "", nil
 	}
 
+	if found {
+		keepReplicasUntilTheHPAHasThem(c.desired, existing)
+	}
 	if err := controllerutil.SetControllerReference(as, c.desired, r.Scheme); err != nil {
 		return nil, "", fmt.Errorf("setting owner of %s %s: %w", kind, key.Name, err)
 	}

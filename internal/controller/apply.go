@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"reflect"
 
+	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -134,4 +136,46 @@ func sameQuantity(a, b string) bool {
 		return false
 	}
 	return qa.Cmp(qb) == 0
+}
+
+// keepReplicasUntilTheHPAHasThem smooths the hand-over of spec.replicas to a
+// newly enabled autoscaler. The Deployment builder leaves replicas out while
+// the autoscaler is on; but if the operator still owns the field, dropping it
+// from the apply intent would reset it to the API default, 1, before the
+// autoscaler acts. So while the operator owns it, the intent keeps the
+// current value; once the autoscaler has scaled (and so owns the field), the
+// intent leaves it out and the value stays the autoscaler's.
+func keepReplicasUntilTheHPAHasThem(desired, existing client.Object) {
+	d, ok := desired.(*appsv1.Deployment)
+	e, _ := existing.(*appsv1.Deployment)
+	if !ok || e == nil || d.Spec.Replicas != nil || !ownsField(e, "f:spec", "f:replicas") {
+		return
+	}
+	d.Spec.Replicas = e.Spec.Replicas
+}
+
+// ownsField reports whether the operator's apply manager owns the field at
+// path (in managedFields notation, "f:spec", "f:replicas").
+func ownsField(obj client.Object, path ...string) bool {
+	for _, mf := range obj.GetManagedFields() {
+		if mf.Manager != FieldOwner || mf.Operation != metav1.ManagedFieldsOperationApply || mf.FieldsV1 == nil {
+			continue
+		}
+		var fields map[string]any
+		if err := json.Unmarshal(mf.FieldsV1.Raw, &fields); err != nil {
+			return false
+		}
+		var cur any = fields
+		for _, p := range path {
+			m, ok := cur.(map[string]any)
+			if !ok {
+				return false
+			}
+			if cur, ok = m[p]; !ok {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }

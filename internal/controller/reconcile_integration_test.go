@@ -13,6 +13,7 @@ import (
 
 	dto "github.com/prometheus/client_model/go"
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
@@ -582,5 +583,70 @@ func TestNoWritesWhenNothingChanged(t *testing.T) {
 	})
 	if w := writes(t) - beforeWrites - 1; w != 0 {
 		t.Errorf("the operator made %v write request(s) in a reconcile where nothing changed", w)
+	}
+}
+
+func TestEnablingTheHPAKeepsTheReplicas(t *testing.T) {
+	ns := newNamespace(t)
+	as := sample(t, "appserver_v1alpha1_applicationserver_simple.yaml", ns)
+	as.Spec.Deployment.Replicas = ptr.To[int32](3)
+	create(t, as)
+	replicas := func() (int32, error) {
+		dep := &appsv1.Deployment{}
+		if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(as), dep); err != nil {
+			return 0, err
+		}
+		return ptr.Deref(dep.Spec.Replicas, -1), nil
+	}
+	eventually(t, wait, "3 replicas", func() error {
+		if n, err := replicas(); err != nil || n != 3 {
+			return fmt.Errorf("%d (%v)", n, err)
+		}
+		return nil
+	})
+
+	update(t, as, func(as *v1alpha1.ApplicationServer) {
+		as.Spec.HorizontalPodAutoscaler = &v1alpha1.HorizontalPodAutoscalerSpec{Enabled: true, MaxReplicas: ptr.To[int32](5),
+			ResourceMetrics: &v1alpha1.ResourceMetrics{CPUAverageUtilization: ptr.To[int32](60)}}
+	})
+	get(t, as, &autoscalingv2.HorizontalPodAutoscaler{})
+	waitStatus(t, as, "the HPA change to be reconciled", func(as *v1alpha1.ApplicationServer) error {
+		if as.Status.ObservedGeneration != as.Generation {
+			return errors.New("not yet")
+		}
+		return nil
+	})
+	// The API default (1) must not replace the running count while the
+	// autoscaler has not acted yet.
+	if n, err := replicas(); err != nil || n != 3 {
+		t.Fatalf("replicas after enabling the HPA: %d (%v), want 3", n, err)
+	}
+
+	// The autoscaler scales (an Update through the scale subresource, as the
+	// HPA controller does): from then on the count is the autoscaler's, and
+	// the operator does not put it back.
+	scale := &autoscalingv1.Scale{}
+	dep := get(t, as, &appsv1.Deployment{})
+	if err := k8s.SubResource("scale").Get(context.Background(), dep, scale); err != nil {
+		t.Fatal(err)
+	}
+	scale.Spec.Replicas = 4
+	if err := k8s.SubResource("scale").Update(context.Background(), dep, client.WithSubResourceBody(scale)); err != nil {
+		t.Fatal(err)
+	}
+	// Wake the reconciler with a spec change that does not touch replicas.
+	update(t, as, func(as *v1alpha1.ApplicationServer) { as.Spec.Deployment.Image = "example.com/app:2" })
+	eventually(t, wait, "the new image", func() error {
+		d := &appsv1.Deployment{}
+		if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(as), d); err != nil {
+			return err
+		}
+		if d.Spec.Template.Spec.Containers[0].Image != "example.com/app:2" {
+			return errors.New("image not rolled yet")
+		}
+		return nil
+	})
+	if n, err := replicas(); err != nil || n != 4 {
+		t.Fatalf("replicas after the autoscaler scaled: %d (%v), want the autoscaler's 4", n, err)
 	}
 }
