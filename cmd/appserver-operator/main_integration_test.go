@@ -26,6 +26,7 @@ import (
 	"github.com/appserver-operator/appserver-operator/api/v1alpha1"
 	"github.com/appserver-operator/appserver-operator/internal/operator"
 	"github.com/appserver-operator/appserver-operator/internal/profiling"
+	"github.com/appserver-operator/appserver-operator/internal/testutil"
 )
 
 var (
@@ -130,32 +131,16 @@ func start(t *testing.T, env []string, args ...string) *proc {
 			t.Error("the operator did not stop within 30s of SIGTERM")
 		}
 		if t.Failed() {
-			t.Logf("operator output (tail):\n%s", tail(p.out.String(), 3000))
+			t.Logf("operator output (tail):\n%s", testutil.Tail(p.out.String(), 3000))
 		}
 	})
 	return p
 }
 
-func tail(s string, n int) string {
-	if len(s) > n {
-		return s[len(s)-n:]
-	}
-	return s
-}
-
+// eventually waits for cond (testutil.Eventually, polling every 100ms).
 func eventually(t *testing.T, timeout time.Duration, what string, cond func() error) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s: %v", timeout, what, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	testutil.Eventually(t, timeout, 100*time.Millisecond, what, cond)
 }
 
 func TestBadSettingsStopTheOperator(t *testing.T) {

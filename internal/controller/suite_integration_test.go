@@ -22,6 +22,7 @@ import (
 
 	"github.com/appserver-operator/appserver-operator/internal/controller"
 	"github.com/appserver-operator/appserver-operator/internal/operator"
+	"github.com/appserver-operator/appserver-operator/internal/testutil"
 )
 
 var (
@@ -107,18 +108,8 @@ func newNamespace(t *testing.T) string {
 	return ns.Name
 }
 
-// eventually polls cond every 100ms until it returns nil or timeout passes.
+// eventually waits for cond (testutil.Eventually, polling every 100ms).
 func eventually(t *testing.T, timeout time.Duration, what string, cond func() error) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	var err error
-	for {
-		if err = cond(); err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s: %v", timeout, what, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	testutil.Eventually(t, timeout, 100*time.Millisecond, what, cond)
 }

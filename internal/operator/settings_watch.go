@@ -21,7 +21,8 @@ import (
 // once; for the others the operator exits cleanly so that its pod restarts
 // with them (when restart is set), or logs that they wait for a restart.
 type liveSettings struct {
-	mu       sync.Mutex
+	mu sync.Mutex
+	// current is the settings last seen (at start, then in the ConfigMap).
 	current  settings.Settings
 	getenv   func(string) (string, bool)
 	log      logr.Logger
@@ -62,7 +63,9 @@ func (l *liveSettings) apply(data map[string]string) {
 		v, _ := next.Value(name)
 		l.log.Info("Applied a setting change", "setting", name, "value", v)
 	}
-	l.current = mergeLive(l.current, next, live)
+	// current is the last settings seen: a restart-only change is reported
+	// once, not at every later edit of the ConfigMap.
+	l.current = next
 	if len(restart) == 0 {
 		return
 	}
@@ -90,28 +93,6 @@ func (l *liveSettings) applyLive(name string, next settings.Settings) error {
 		return fmt.Errorf("no live handler for %s", name)
 	}
 	return nil
-}
-
-// mergeLive returns cur with the live settings taken from next; settings that
-// need a restart keep the values the process runs with.
-func mergeLive(cur, next settings.Settings, live []string) settings.Settings {
-	for _, name := range live {
-		switch name {
-		case settings.EnvLogLevel:
-			cur.LogLevel = next.LogLevel
-		case settings.EnvPprofEnabled:
-			cur.PprofEnabled = next.PprofEnabled
-		case settings.EnvPprofInterval:
-			cur.PprofInterval = next.PprofInterval
-		case settings.EnvPprofRotation:
-			cur.PprofRotation = next.PprofRotation
-		case settings.EnvMeteringInterval:
-			cur.MeteringInterval = next.MeteringInterval
-		case settings.EnvMeteringTimeoutScrape:
-			cur.MeteringTimeoutScrape = next.MeteringTimeoutScrape
-		}
-	}
-	return cur
 }
 
 // settingsWatcher feeds every version of the settings ConfigMap to apply. It

@@ -25,6 +25,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/appserver-operator/appserver-operator/internal/operator"
+	"github.com/appserver-operator/appserver-operator/internal/testutil"
 )
 
 // clusterName is distinct from a developer's cluster (appserver-dev);
@@ -121,20 +122,10 @@ func newNamespace(t *testing.T, prefix string) string {
 	return ns.Name
 }
 
-// eventually polls cond every 200ms until it returns nil or timeout passes.
+// eventually waits for cond (testutil.Eventually, polling every 200ms).
 func eventually(t *testing.T, timeout time.Duration, what string, cond func() error) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s: %v", timeout, what, err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	testutil.Eventually(t, timeout, 200*time.Millisecond, what, cond)
 }
 
 // freeAddr returns a loopback address with a free port.

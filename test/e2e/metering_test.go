@@ -31,6 +31,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/appserver-operator/appserver-operator/api/v1alpha1"
+	"github.com/appserver-operator/appserver-operator/internal/testutil"
 )
 
 // Metering end to end: the operator process scrapes stand-in application
@@ -498,7 +499,7 @@ func startStandin(t *testing.T, ns string) *standinProcess {
 		logFile.Close()
 		if t.Failed() {
 			if out, err := os.ReadFile(p.log); err == nil {
-				t.Logf("stand-in log (last 4 KiB):\n%s", tail(string(out), 4096))
+				t.Logf("stand-in log (last 4 KiB):\n%s", testutil.Tail(string(out), 4096))
 			}
 		}
 	})

@@ -25,6 +25,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/appserver-operator/appserver-operator/api/v1alpha1"
+	"github.com/appserver-operator/appserver-operator/internal/testutil"
 )
 
 var installCRD sync.Once
@@ -65,18 +66,11 @@ func startOperator(t *testing.T, env []string, args ...string) *operatorProcess 
 		logFile.Close()
 		if t.Failed() {
 			if out, err := os.ReadFile(p.log); err == nil {
-				t.Logf("operator log (last 4 KiB):\n%s", tail(string(out), 4096))
+				t.Logf("operator log (last 4 KiB):\n%s", testutil.Tail(string(out), 4096))
 			}
 		}
 	})
 	return p
-}
-
-func tail(s string, n int) string {
-	if len(s) > n {
-		return s[len(s)-n:]
-	}
-	return s
 }
 
 // requests reads the operator's client-go request counters by method.

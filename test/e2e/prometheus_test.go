@@ -27,6 +27,8 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/appserver-operator/appserver-operator/internal/testutil"
 )
 
 // TestPrometheus runs a real Prometheus (upstream's, built from its Go module
@@ -114,7 +116,7 @@ func TestPrometheus(t *testing.T) {
 		theirs, _ := promtoolCheckMetrics(t, promtoolBin, direct)
 		if (code != 0 && code != 3) || !slices.Equal(ours, theirs) {
 			t.Errorf("promtool check metrics on GET /metrics: exit %d, problems:\n%s\nwant exit 0 or 3 and only the problems it finds in the stand-in's own answer:\n%s\nthe answer:\n%s",
-				code, strings.Join(ours, "\n"), strings.Join(theirs, "\n"), tail(string(body), 2048))
+				code, strings.Join(ours, "\n"), strings.Join(theirs, "\n"), testutil.Tail(string(body), 2048))
 		}
 		t.Logf("promtool check metrics: exit %d, the stand-in's naming advice only: %q", code, ours)
 	})
@@ -288,7 +290,7 @@ func startPrometheus(t *testing.T, promBin string) *prometheusProcess {
 		logFile.Close()
 		if t.Failed() {
 			if out, err := os.ReadFile(logPath); err == nil {
-				t.Logf("Prometheus log (last 4 KiB):\n%s", tail(string(out), 4096))
+				t.Logf("Prometheus log (last 4 KiB):\n%s", testutil.Tail(string(out), 4096))
 			}
 			t.Logf("Prometheus configuration:\n%s", config.String())
 		}
