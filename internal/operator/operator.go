@@ -43,12 +43,12 @@ import (
 // Options are the operator's command-line options. Settings that WebOTX
 // users know come from the environment (internal/settings), not from here.
 type Options struct {
-	MetricsAddr             string
-	ProbeAddr               string
-	MeteringAddr            string
+	MetricsAddr  string
+	ProbeAddr    string
+	MeteringAddr string
 	// MeteringCAFile, when set, turns certificate verification of scraped
 	// HTTPS endpoints on with this CA bundle.
-	MeteringCAFile string
+	MeteringCAFile          string
 	LeaderElect             bool
 	LeaderElectionID        string
 	LeaderElectionNamespace string
