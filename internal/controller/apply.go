@@ -162,7 +162,7 @@ func ownsField(obj client.Object, path ...string) bool {
 			continue
 		}
 		var fields map[string]any
-		if err := json.Unmarshal(mf.FieldsV1.Raw, &fields); err != nil {
+		if err := json.Unmarshal(mf.FieldsV1.GetRawBytes(), &fields); err != nil {
 			return false
 		}
 		var cur any = fields

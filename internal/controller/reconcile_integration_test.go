@@ -600,7 +600,7 @@ func TestEnablingTheHPAKeepsTheReplicas(t *testing.T) {
 	}
 	eventually(t, wait, "3 replicas", func() error {
 		if n, err := replicas(); err != nil || n != 3 {
-			return fmt.Errorf("%d (%v)", n, err)
+			return fmt.Errorf("%d (%w)", n, err)
 		}
 		return nil
 	})

@@ -35,7 +35,7 @@ func applyCRD(t *testing.T, path string) {
 		out, err := kubectlErr("get", "crd", "applicationservers.appserver.dev",
 			"-o", `jsonpath={.status.conditions[?(@.type=="Established")].status}`)
 		if err != nil || out != "True" {
-			return fmt.Errorf("established %q (%v)", out, err)
+			return fmt.Errorf("established %q (%w)", out, err)
 		}
 		return nil
 	})
@@ -174,7 +174,9 @@ func (p *operatorProcess) waitExit(t *testing.T, timeout time.Duration) int {
 		return p.cmd.ProcessState.ExitCode()
 	case <-time.After(timeout):
 		_ = p.cmd.Process.Kill()
-		<-done
+		if err := <-done; err != nil {
+			t.Logf("killed the operator: %v", err)
+		}
 		t.Fatalf("the operator did not exit within %s", timeout)
 		return -1
 	}

@@ -49,7 +49,7 @@ func electedOne(t *testing.T, leaseNS string, timeout time.Duration, candidates 
 		}
 		var err error
 		if holder, err = leaseHolder(leaseNS); err != nil || holder == "" {
-			return fmt.Errorf("lease holder %q (%v)", holder, err)
+			return fmt.Errorf("lease holder %q (%w)", holder, err)
 		}
 		return nil
 	})

@@ -236,7 +236,7 @@ func claimNamespace(t *testing.T, name string) {
 			if apierrors.IsNotFound(err) {
 				return nil
 			}
-			return fmt.Errorf("still there (%v)", err)
+			return fmt.Errorf("still there (%w)", err)
 		})
 	})
 	eventually(t, time.Minute, "the default ServiceAccount in "+name, func() error {
