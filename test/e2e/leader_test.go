@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -78,6 +79,13 @@ func TestLeaderElection(t *testing.T) {
 	}
 	if n := follower.reconciles(t); n != 0 {
 		t.Fatalf("the follower reconciled %v times; only the leader may reconcile", n)
+	}
+	// A standby without the lease is healthy and ready (its caches synced),
+	// so a rollout of the operator's Deployment is not held up by it.
+	for _, path := range []string{"/healthz", "/readyz"} {
+		if code, err := follower.probe(path); err != nil || code != http.StatusOK {
+			t.Errorf("follower %s: %d (%v), want 200", path, code, err)
+		}
 	}
 
 	// kill -9: no release, so the follower must wait for the lease to expire.

@@ -34,6 +34,7 @@ var installCRD sync.Once
 type operatorProcess struct {
 	cmd         *exec.Cmd
 	metricsAddr string
+	healthAddr  string
 	log         string
 }
 
@@ -44,7 +45,7 @@ func startOperator(t *testing.T, env []string, args ...string) *operatorProcess 
 	installCRD.Do(func() {
 		applyCRD(t, filepath.Join(root, "config", "crd", "bases"))
 	})
-	p := &operatorProcess{metricsAddr: freeAddr(t), log: filepath.Join(t.TempDir(), "operator.log")}
+	p := &operatorProcess{metricsAddr: freeAddr(t), healthAddr: freeAddr(t), log: filepath.Join(t.TempDir(), "operator.log")}
 	logFile, err := os.Create(p.log)
 	if err != nil {
 		t.Fatal(err)
@@ -52,7 +53,7 @@ func startOperator(t *testing.T, env []string, args ...string) *operatorProcess 
 	args = append([]string{
 		"--kubeconfig", kubeconfig,
 		"--metrics-bind-address", p.metricsAddr,
-		"--health-probe-bind-address", freeAddr(t),
+		"--health-probe-bind-address", p.healthAddr,
 	}, args...)
 	p.cmd = exec.Command(filepath.Join(root, "bin", "appserver-operator"), args...)
 	p.cmd.Env = append(append(os.Environ(), "LOG_DIR=", "METERING_ENABLED=FALSE"), env...)
@@ -71,6 +72,17 @@ func startOperator(t *testing.T, env []string, args ...string) *operatorProcess 
 		}
 	})
 	return p
+}
+
+// probe returns the HTTP status of the operator's /healthz or /readyz.
+func (p *operatorProcess) probe(path string) (int, error) {
+	hc := http.Client{Timeout: 2 * time.Second}
+	resp, err := hc.Get("http://" + p.healthAddr + path)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	return resp.StatusCode, nil
 }
 
 // requests reads the operator's client-go request counters by method.
