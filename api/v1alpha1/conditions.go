@@ -25,6 +25,10 @@ const (
 	ReasonChildNotOwned              = "ChildNotOwned"
 	ReasonApplyFailed                = "ApplyFailed"
 	ReasonReplicaFailure             = "ReplicaFailure"
+	// ReasonContainerConfigError: the kubelet cannot start the server
+	// container because something it references is missing, typically a
+	// ConfigMap or Secret of spec.server.envFrom; the message names it.
+	ReasonContainerConfigError = "CreateContainerConfigError"
 )
 
 // Labels the operator puts on every child (the recommended Kubernetes labels).

@@ -132,6 +132,11 @@ func (r *ApplicationServerReconciler) Reconcile(ctx context.Context, req ctrl.Re
 		}
 	}
 
+	if msg, err := r.configError(ctx, as); err != nil {
+		o.applyErr = errors.Join(o.applyErr, err)
+	} else if o.configError = msg; msg != "" && !degradedFor(as, v1alpha1.ReasonContainerConfigError) {
+		r.Recorder.Eventf(as, nil, corev1.EventTypeWarning, v1alpha1.ReasonContainerConfigError, "Reconcile", "The server's pods cannot start: %s", msg)
+	}
 	if r.Metering != nil && meteringOn(as) {
 		o.metering = MeteringStatus(as.Status.Metering, r.Metering.Summary(as.Namespace, as.Name))
 	}
@@ -170,7 +175,7 @@ func (r *ApplicationServerReconciler) reconcileChild(ctx context.Context, as *v1
 	if found && !metav1.IsControlledBy(existing, as) {
 		// Warn once, when the server becomes degraded for it, not at every
 		// recheck: an event is a write too.
-		if c := meta.FindStatusCondition(as.Status.Conditions, v1alpha1.ConditionDegraded); c == nil || c.Reason != v1alpha1.ReasonChildNotOwned {
+		if !degradedFor(as, v1alpha1.ReasonChildNotOwned) {
 			r.Recorder.Eventf(as, existing, corev1.EventTypeWarning, EventChildNotOwned, "Reconcile",
 				"%s %s exists and is not owned by this ApplicationServer; leaving it alone", kind, key.Name)
 		}
@@ -250,6 +255,13 @@ func (r *ApplicationServerReconciler) get(ctx context.Context, key client.Object
 	return err == nil, err
 }
 
+// degradedFor reports whether the server is already Degraded for reason:
+// warnings are emitted once, when it becomes so, not at every reconcile.
+func degradedFor(as *v1alpha1.ApplicationServer, reason string) bool {
+	c := meta.FindStatusCondition(as.Status.Conditions, v1alpha1.ConditionDegraded)
+	return c != nil && c.Status == metav1.ConditionTrue && c.Reason == reason
+}
+
 func kindOf(obj client.Object) string {
 	switch obj.(type) {
 	case *appsv1.Deployment:
@@ -286,6 +298,7 @@ func (r *ApplicationServerReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&autoscalingv2.HorizontalPodAutoscaler{}).
 		Owns(&networkingv1.Ingress{}).
 		Owns(&policyv1.PodDisruptionBudget{}).
+		Watches(&corev1.Pod{}, podsToServer, builder.WithPredicates(configErrorChanged)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: workers}).
 		Named("applicationserver")
 	if r.MeteringEvents != nil {

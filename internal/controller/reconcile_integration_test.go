@@ -650,3 +650,55 @@ func TestEnablingTheHPAKeepsTheReplicas(t *testing.T) {
 		t.Fatalf("replicas after the autoscaler scaled: %d (%v), want the autoscaler's 4", n, err)
 	}
 }
+
+func TestMissingConfigMapShowsAsDegraded(t *testing.T) {
+	ns := newNamespace(t)
+	as := sample(t, "appserver_v1alpha1_applicationserver_simple.yaml", ns)
+	as.Spec.Server.EnvFrom = &v1alpha1.EnvFromSpec{ConfigMaps: []string{"app-env"}}
+	create(t, as)
+	dep := get(t, as, &appsv1.Deployment{})
+
+	// The ReplicaSet controller and the kubelet are not running in envtest:
+	// play their part with a pod of the server whose container cannot start.
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: as.Name + "-abc12", Namespace: ns, Labels: dep.Spec.Template.Labels},
+		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "server", Image: as.Spec.Deployment.Image}}},
+	}
+	create(t, pod)
+	pod.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "server", Image: as.Spec.Deployment.Image,
+		State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{
+			Reason: "CreateContainerConfigError", Message: `configmap "app-env" not found`}}}}
+	if err := k8s.Status().Update(context.Background(), pod); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, as, "Degraded naming the ConfigMap", func(as *v1alpha1.ApplicationServer) error {
+		if err := wantCondition(as, v1alpha1.ConditionDegraded, metav1.ConditionTrue, v1alpha1.ReasonContainerConfigError); err != nil {
+			return err
+		}
+		if msg := condition(as, v1alpha1.ConditionDegraded).Message; !strings.Contains(msg, `configmap "app-env" not found`) {
+			return fmt.Errorf("message %q does not name the ConfigMap", msg)
+		}
+		return nil
+	})
+	eventually(t, wait, "a Warning event", func() error {
+		list := &eventsv1.EventList{}
+		if err := k8s.List(context.Background(), list, client.InNamespace(ns)); err != nil {
+			return err
+		}
+		for _, e := range list.Items {
+			if e.Reason == v1alpha1.ReasonContainerConfigError && e.Type == corev1.EventTypeWarning && strings.Contains(e.Note, "app-env") {
+				return nil
+			}
+		}
+		return errors.New("no CreateContainerConfigError event")
+	})
+
+	// The ConfigMap appears and the container starts: no longer Degraded.
+	pod.Status.ContainerStatuses[0].State = corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.Now()}}
+	if err := k8s.Status().Update(context.Background(), pod); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, as, "Degraded to clear", func(as *v1alpha1.ApplicationServer) error {
+		return wantCondition(as, v1alpha1.ConditionDegraded, metav1.ConditionFalse, v1alpha1.ReasonAsExpected)
+	})
+}

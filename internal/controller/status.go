@@ -27,6 +27,10 @@ type observation struct {
 	applyErr error
 	// metering is the status.metering to report; nil when not scraped.
 	metering *v1alpha1.MeteringStatus
+	// configError is the kubelet's message when a pod cannot start its
+	// server container for a missing reference ("configmap \"env\" not
+	// found"); empty otherwise.
+	configError string
 }
 
 // computeStatus derives the whole status from the object and what the
@@ -116,6 +120,8 @@ func setDegradedCondition(st *v1alpha1.ApplicationServerStatus, gen int64, o obs
 	case replicaFailure(o.deployment) != nil:
 		rf := replicaFailure(o.deployment)
 		c.Reason, c.Message = reasonOr(rf.Reason, v1alpha1.ReasonReplicaFailure), rf.Message
+	case o.configError != "":
+		c.Reason, c.Message = v1alpha1.ReasonContainerConfigError, o.configError
 	case o.deployment != nil && progressDeadlineExceeded(o.deployment):
 		c.Reason = v1alpha1.ReasonProgressDeadlineExceeded
 		c.Message = deploymentCondition(o.deployment, appsv1.DeploymentProgressing).Message

@@ -70,6 +70,8 @@ func TestComputeStatusConditions(t *testing.T) {
 		{"replica failure with an unusable reason", observation{deployment: deployment(2, 0, 0, 0, availableFalse,
 			depCond{appsv1.DeploymentReplicaFailure, corev1.ConditionTrue, "not a reason!"})},
 			want{"False", "True", "True", v1alpha1.ReasonReplicaFailure, v1alpha1.ReasonRolloutInProgress, v1alpha1.ReasonReplicaFailure}},
+		{"a referenced ConfigMap is missing", observation{deployment: deployment(2, 0, 2, 0, availableFalse), configError: `configmap "env" not found`},
+			want{"False", "True", "True", v1alpha1.ReasonMinimumReplicasUnavailable, v1alpha1.ReasonRolloutInProgress, v1alpha1.ReasonContainerConfigError}},
 		{"deadline exceeded", observation{deployment: deployment(2, 1, 1, 1, availableFalse,
 			depCond{appsv1.DeploymentProgressing, corev1.ConditionFalse, "ProgressDeadlineExceeded"})},
 			want{"False", "False", "True", v1alpha1.ReasonMinimumReplicasUnavailable, v1alpha1.ReasonProgressDeadlineExceeded, v1alpha1.ReasonProgressDeadlineExceeded}},

@@ -1,0 +1,85 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/appserver-operator/appserver-operator/api/v1alpha1"
+	"github.com/appserver-operator/appserver-operator/internal/resources"
+)
+
+// The operator learns that a ConfigMap or Secret a server references is
+// missing from its pods, where the kubelet reports it, rather than by reading
+// ConfigMaps and Secrets itself: that would need read access to every Secret
+// in the cluster.
+
+// configError returns the kubelet's message when one of the server's pods
+// cannot start its server container because of its configuration (a missing
+// ConfigMap or Secret, a missing key), or "". Pods are read from the cache,
+// which holds only pods labelled as the operator's.
+func (r *ApplicationServerReconciler) configError(ctx context.Context, as *v1alpha1.ApplicationServer) (string, error) {
+	pods := &corev1.PodList{}
+	if err := r.Client.List(ctx, pods, client.InNamespace(as.Namespace), client.MatchingLabels(resources.SelectorLabels(as))); err != nil {
+		return "", fmt.Errorf("listing pods: %w", err)
+	}
+	var msgs []string
+	for i := range pods.Items {
+		if m := podConfigError(&pods.Items[i]); m != "" {
+			msgs = append(msgs, m)
+		}
+	}
+	if len(msgs) == 0 {
+		return "", nil
+	}
+	// Stable across pods: the same message whichever pod reports it.
+	slices.Sort(msgs)
+	return slices.Compact(msgs)[0], nil
+}
+
+func podConfigError(p *corev1.Pod) string {
+	for _, cs := range p.Status.ContainerStatuses {
+		if w := cs.State.Waiting; w != nil && w.Reason == v1alpha1.ReasonContainerConfigError {
+			if w.Message == "" {
+				return "the kubelet cannot start container " + cs.Name + ": " + w.Reason
+			}
+			return w.Message
+		}
+	}
+	return ""
+}
+
+// podsToServer maps a pod event to the ApplicationServer named by the pod's
+// instance label.
+var podsToServer = handler.EnqueueRequestsFromMapFunc(func(_ context.Context, obj client.Object) []reconcile.Request {
+	name := obj.GetLabels()[v1alpha1.LabelInstance]
+	if name == "" || obj.GetLabels()[v1alpha1.LabelManagedBy] != v1alpha1.ManagedByValue {
+		return nil
+	}
+	return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: obj.GetNamespace(), Name: name}}}
+})
+
+// configErrorChanged lets through only pod events that start or end a
+// configuration error: pod churn alone does not wake the reconciler.
+var configErrorChanged = predicate.Funcs{
+	CreateFunc: func(e event.CreateEvent) bool { return podConfigError(asPod(e.Object)) != "" },
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		return podConfigError(asPod(e.ObjectOld)) != podConfigError(asPod(e.ObjectNew))
+	},
+	DeleteFunc:  func(e event.DeleteEvent) bool { return podConfigError(asPod(e.Object)) != "" },
+	GenericFunc: func(event.GenericEvent) bool { return false },
+}
+
+func asPod(obj client.Object) *corev1.Pod {
+	if p, ok := obj.(*corev1.Pod); ok {
+		return p
+	}
+	return &corev1.Pod{}
+}
