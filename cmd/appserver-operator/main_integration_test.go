@@ -216,8 +216,11 @@ func busy(t *testing.T, ns string, until func() bool) {
 		if err := k8s.Get(ctx, key, as); err != nil {
 			t.Fatal(err)
 		}
+		// A merge patch without a resourceVersion: the operator writes the
+		// status at the same time, which would make an Update conflict.
+		patch := client.MergeFrom(as.DeepCopy())
 		as.Spec.Server.Env = []corev1.EnvVar{{Name: "ROUND", Value: fmt.Sprint(round)}}
-		if err := k8s.Update(ctx, as); err != nil {
+		if err := k8s.Patch(ctx, as, patch); err != nil {
 			t.Fatal(err)
 		}
 		if round%servers == servers-1 {

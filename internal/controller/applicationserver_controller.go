@@ -217,7 +217,9 @@ func (r *ApplicationServerReconciler) reconcileChild(ctx context.Context, as *v1
 	}
 	if err := r.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(intent),
 		client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
-		r.Recorder.Eventf(as, c.desired, corev1.EventTypeWarning, EventApplyFailed, "Apply", "Applying %s %s: %v", kind, key.Name, err)
+		if ctx.Err() == nil { // no warning for work cut short by a shutdown
+			r.Recorder.Eventf(as, c.desired, corev1.EventTypeWarning, EventApplyFailed, "Apply", "Applying %s %s: %v", kind, key.Name, err)
+		}
 		return nil, "", fmt.Errorf("applying %s %s: %w", kind, key.Name, err)
 	}
 	applied := c.empty()
