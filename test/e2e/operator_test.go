@@ -240,6 +240,20 @@ func TestOperatorReportsAMissingServiceAccount(t *testing.T) {
 }
 
 func TestOperatorMakesNoWritesAtRest(t *testing.T) {
+	// Namespaces of earlier tests still being deleted would make the
+	// operator work (and write) during the window: wait them out first.
+	eventually(t, 2*time.Minute, "no namespace to be terminating", func() error {
+		list := &corev1.NamespaceList{}
+		if err := k8s.List(context.Background(), list); err != nil {
+			return err
+		}
+		for _, ns := range list.Items {
+			if ns.Status.Phase == corev1.NamespaceTerminating {
+				return fmt.Errorf("%s is terminating", ns.Name)
+			}
+		}
+		return nil
+	})
 	p := startOperator(t, nil)
 	ns := newNamespace(t, "idle")
 	const n = 20
