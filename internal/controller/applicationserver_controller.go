@@ -141,9 +141,10 @@ func (r *ApplicationServerReconciler) Reconcile(ctx context.Context, req ctrl.Re
 		o.metering = MeteringStatus(as.Status.Metering, r.Metering.Summary(as.Namespace, as.Name))
 	}
 	st := computeStatus(as, o)
+	changed := !equality.Semantic.DeepEqual(as.Status, st)
 	log.FromContext(ctx).V(1).Info("Reconciled", "generation", as.Generation, "ready", st.Ready,
-		"notOwned", o.notOwned, "applyError", o.applyErr, "statusChanged", !equality.Semantic.DeepEqual(as.Status, st))
-	if !equality.Semantic.DeepEqual(as.Status, st) {
+		"notOwned", o.notOwned, "applyError", o.applyErr, "statusChanged", changed)
+	if changed {
 		// No optimistic lock: the status is computed whole from the spec and
 		// the children, so the last writer is right.
 		patch := client.MergeFrom(as.DeepCopy())
