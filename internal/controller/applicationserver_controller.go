@@ -82,17 +82,18 @@ type ApplicationServerReconciler struct {
 // child is one kind of object an ApplicationServer may have: desired is nil
 // when the spec does not ask for it (any existing one we own is deleted).
 type child struct {
+	kind    string
 	desired client.Object
 	empty   func() client.Object
 }
 
 func children(as *v1alpha1.ApplicationServer) []child {
 	return []child{
-		{resources.Deployment(as), func() client.Object { return &appsv1.Deployment{} }},
-		{resources.Service(as), func() client.Object { return &corev1.Service{} }},
-		{nilIfNil(resources.HorizontalPodAutoscaler(as)), func() client.Object { return &autoscalingv2.HorizontalPodAutoscaler{} }},
-		{nilIfNil(resources.Ingress(as)), func() client.Object { return &networkingv1.Ingress{} }},
-		{nilIfNil(resources.PodDisruptionBudget(as)), func() client.Object { return &policyv1.PodDisruptionBudget{} }},
+		{"Deployment", resources.Deployment(as), func() client.Object { return &appsv1.Deployment{} }},
+		{"Service", resources.Service(as), func() client.Object { return &corev1.Service{} }},
+		{"HorizontalPodAutoscaler", nilIfNil(resources.HorizontalPodAutoscaler(as)), func() client.Object { return &autoscalingv2.HorizontalPodAutoscaler{} }},
+		{"Ingress", nilIfNil(resources.Ingress(as)), func() client.Object { return &networkingv1.Ingress{} }},
+		{"PodDisruptionBudget", nilIfNil(resources.PodDisruptionBudget(as)), func() client.Object { return &policyv1.PodDisruptionBudget{} }},
 	}
 }
 
@@ -167,7 +168,7 @@ func (r *ApplicationServerReconciler) Reconcile(ctx context.Context, req ctrl.Re
 // that the ApplicationServer does not own.
 func (r *ApplicationServerReconciler) reconcileChild(ctx context.Context, as *v1alpha1.ApplicationServer, c child) (client.Object, string, error) {
 	existing := c.empty()
-	kind := kindOf(existing)
+	kind := c.kind
 	key := client.ObjectKey{Namespace: as.Namespace, Name: as.Name}
 	found, err := r.get(ctx, key, existing, c.desired != nil)
 	if err != nil {
@@ -263,22 +264,6 @@ func (r *ApplicationServerReconciler) get(ctx context.Context, key client.Object
 func degradedFor(as *v1alpha1.ApplicationServer, reason string) bool {
 	c := meta.FindStatusCondition(as.Status.Conditions, v1alpha1.ConditionDegraded)
 	return c != nil && c.Status == metav1.ConditionTrue && c.Reason == reason
-}
-
-func kindOf(obj client.Object) string {
-	switch obj.(type) {
-	case *appsv1.Deployment:
-		return "Deployment"
-	case *corev1.Service:
-		return "Service"
-	case *autoscalingv2.HorizontalPodAutoscaler:
-		return "HorizontalPodAutoscaler"
-	case *networkingv1.Ingress:
-		return "Ingress"
-	case *policyv1.PodDisruptionBudget:
-		return "PodDisruptionBudget"
-	}
-	return fmt.Sprintf("%T", obj)
 }
 
 func ptrUID(obj client.Object) *types.UID {
