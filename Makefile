@@ -12,8 +12,18 @@ ROOT := $(shell pwd)
 BIN := $(ROOT)/bin
 export PATH := $(BIN):$(PATH)
 
-VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -s -w -X github.com/appserver-operator/appserver-operator/internal/version.Version=$(VERSION)
+# RELEASE (the file VERSION) is the release this tree is heading to: the
+# manifests, the chart and the docs name the operator image by it, never by
+# :latest. The binary's own version comes from `git describe`: the tag itself
+# on a release commit, else RELEASE-dev-g<commit>, with -dirty for a changed tree.
+RELEASE := $(shell cat $(ROOT)/VERSION)
+COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+VERSION ?= $(shell git describe --tags --match 'v*' --exact-match --dirty 2>/dev/null || \
+	echo "$(RELEASE)-dev-g$$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$$(git diff --quiet HEAD 2>/dev/null || echo -dirty)")
+# The operator image the manifests and the chart point at (make manifests IMG=...).
+IMG ?= ghcr.io/appserver-operator/appserver-operator:$(RELEASE)
+LDFLAGS := -s -w -X github.com/appserver-operator/appserver-operator/internal/version.Version=$(VERSION) \
+	-X github.com/appserver-operator/appserver-operator/internal/version.Commit=$(COMMIT)
 
 CONTROLLER_GEN := $(BIN)/controller-gen
 GOLANGCI_LINT := $(BIN)/golangci-lint

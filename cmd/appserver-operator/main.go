@@ -15,12 +15,18 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/appserver-operator/appserver-operator/internal/operator"
+	"github.com/appserver-operator/appserver-operator/internal/version"
 )
 
 func main() {
 	opts := operator.DefaultOptions()
 	opts.BindFlags(flag.CommandLine)
+	showVersion := flag.Bool("version", false, "Print the version, commit and Go version, and exit.")
 	flag.Parse()
+	if *showVersion {
+		fmt.Println(version.String())
+		return
+	}
 
 	err := operator.Run(ctrl.SetupSignalHandler(), opts)
 	var bad *operator.SettingsError

@@ -123,18 +123,30 @@ func start(t *testing.T, env []string, args ...string) *proc {
 	}
 	go func() { _ = p.cmd.Wait(); close(p.exited) }()
 	t.Cleanup(func() {
-		_ = p.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-p.exited:
-		case <-time.After(30 * time.Second):
-			_ = p.cmd.Process.Kill()
-			t.Error("the operator did not stop within 30s of SIGTERM")
-		}
+		p.stop(t)
 		if t.Failed() {
 			t.Logf("operator output (tail):\n%s", testutil.Tail(p.out.String(), 3000))
 		}
 	})
 	return p
+}
+
+// stop sends SIGTERM and waits for the operator to exit (a no-op once it has).
+func (p *proc) stop(t *testing.T) {
+	t.Helper()
+	select {
+	case <-p.exited:
+		return
+	default:
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.exited:
+	case <-time.After(30 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.exited
+		t.Error("the operator did not stop within 30s of SIGTERM")
+	}
 }
 
 // eventually waits for cond (testutil.Eventually, polling every 100ms).
@@ -271,7 +283,7 @@ func TestLogFileRotates(t *testing.T) {
 
 func TestProfilesAreWrittenAndRotated(t *testing.T) {
 	dir := t.TempDir()
-	start(t, []string{"PPROF_ENABLED=TRUE", "PPROF_INTERVAL=1s", "PPROF_ROTATION=3", "PPROF_DIR=" + dir})
+	p := start(t, []string{"PPROF_ENABLED=TRUE", "PPROF_INTERVAL=1s", "PPROF_ROTATION=3", "PPROF_DIR=" + dir})
 	seen := map[string]bool{}
 	eventually(t, time.Minute, "5 profile sets", func() error {
 		sets, err := profiling.Sets(dir)
@@ -289,7 +301,20 @@ func TestProfilesAreWrittenAndRotated(t *testing.T) {
 		}
 		return nil
 	})
-	files, _ := filepath.Glob(filepath.Join(dir, "*.pprof"))
+	// Stop the operator before reading the files: while it runs it rotates
+	// them away every second, so a globbed file may be gone when it is read.
+	p.stop(t)
+	sets, err := profiling.Sets(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sets) == 0 || len(sets) > 3 {
+		t.Fatalf("%d sets on disk after stop, want 1 to 3: %v", len(sets), sets)
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "*.pprof"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	kinds := map[string]bool{}
 	for _, f := range files {
 		kinds[strings.SplitN(filepath.Base(f), "-", 2)[0]] = true
