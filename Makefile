@@ -58,7 +58,7 @@ generate: $(CONTROLLER_GEN) ## Generate deepcopy code from the API types.
 manifests: $(CONTROLLER_GEN) $(KUBECTL) ## Generate the CRD and RBAC into config/ and the install files into manifest/.
 	$(CONTROLLER_GEN) crd rbac:roleName=appserver-operator paths=./... \
 		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
-	@hack/manifests.sh
+	@IMG='$(IMG)' hack/manifests.sh
 
 .PHONY: fmt
 fmt: ## Run gofmt on the code.

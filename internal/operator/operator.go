@@ -155,6 +155,17 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return &SettingsError{Err: err}
 	}
+	cfg := o.RESTConfig
+	if cfg == nil {
+		if cfg, err = ctrl.GetConfig(); err != nil {
+			return fmt.Errorf("loading kubeconfig: %w", err)
+		}
+	}
+	// Start with the settings the live watch will compute from the
+	// ConfigMap, so that a variable set on the container (WATCH_NAMESPACE
+	// from the downward API, say) and the ConfigMap cannot disagree into a
+	// restart at every start.
+	s, cmNote := startupSettings(ctx, cfg, s, getenv, o.SettingsNamespace, o.SettingsConfigMap)
 	log, logs, err := logging.New(logging.Options{
 		Level: string(s.LogLevel), Dir: s.LogDir, MaxSizeMB: s.LogFileSizeMB, MaxBackups: s.LogRotation,
 	})
@@ -166,13 +177,8 @@ func Run(ctx context.Context, o Options) error {
 	_ = logs.WriteText("appserver-operator " + version.Version + " settings:\n" + s.Block())
 	log.Info("Starting appserver-operator", "version", version.Version, "watchNamespaces", s.WatchNamespaces,
 		"leaderElection", o.LeaderElect, "settingsConfigMap", o.SettingsNamespace+"/"+o.SettingsConfigMap)
+	cmNote.log(log.WithName("settings"))
 
-	cfg := o.RESTConfig
-	if cfg == nil {
-		if cfg, err = ctrl.GetConfig(); err != nil {
-			return fmt.Errorf("loading kubeconfig: %w", err)
-		}
-	}
 	ctx, restart := context.WithCancelCause(ctx)
 	defer restart(nil)
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
