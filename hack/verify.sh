@@ -9,7 +9,8 @@ cd "$root"
 fail=0
 
 generated() {
-	git ls-files -co --exclude-standard -- 'api/**/zz_generated.*.go' config/crd/bases config/rbac/role.yaml manifest
+	git ls-files -co --exclude-standard -- 'api/**/zz_generated.*.go' config/crd/bases config/rbac/role.yaml manifest \
+		config/manager/kustomization.yaml charts/appserver-operator/Chart.yaml charts/appserver-operator/crds charts/appserver-operator/files
 }
 snapshot() { generated | sort | xargs -r sha256sum; }
 
@@ -20,6 +21,13 @@ after=$(snapshot)
 if [ "$before" != "$after" ]; then
 	echo "verify: generated files were stale and have been regenerated; commit them:" >&2
 	diff <(echo "$before") <(echo "$after") | grep '^[<>]' | awk '{print "   " $3}' | sort -u >&2
+	fail=1
+fi
+
+echo ">> verify: no install file or doc names an image by :latest"
+if latest=$(git grep --untracked -nE '[[:alnum:]_./-]:latest([^[:alnum:]_.-]|$)' -- manifest charts config docs); then
+	echo "verify: these name :latest; name the release (make manifests IMG=...):" >&2
+	echo "$latest" | sed 's/^/   /' >&2
 	fail=1
 fi
 
