@@ -93,6 +93,7 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.MeteringAddr, "metering-bind-address", o.MeteringAddr, "Address of the metering API (HTTPS).")
 	fs.StringVar(&o.MeteringCAFile, "metering-ca-file", o.MeteringCAFile, "CA bundle to verify scraped HTTPS endpoints with (default: no verification, as pods have self-signed certificates).")
 	fs.BoolVar(&o.LeaderElect, "leader-elect", o.LeaderElect, "Elect a leader with a Lease so that only one replica reconciles.")
+	fs.StringVar(&o.LeaderElectionID, "leader-election-id", o.LeaderElectionID, "Name of the leader-election Lease (one per installation in a namespace).")
 	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", o.LeaderElectionNamespace, "Namespace of the leader-election Lease (default: $POD_NAMESPACE).")
 	fs.IntVar(&o.MaxConcurrentReconciles, "max-concurrent-reconciles", o.MaxConcurrentReconciles, "ApplicationServers reconciled in parallel.")
 	fs.StringVar(&o.SettingsNamespace, "settings-namespace", o.SettingsNamespace, "Namespace of the settings ConfigMap to watch (default: $POD_NAMESPACE; empty: do not watch).")
