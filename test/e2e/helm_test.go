@@ -276,7 +276,16 @@ func TestHelmValuesAreDocumented(t *testing.T) {
 	}
 	walk("", values)
 	documented := map[string]bool{}
-	for _, m := range regexp.MustCompile("(?m)^\\| `([A-Za-z.]+)` \\|").FindAllStringSubmatch(readFile(t, "docs/install.md"), -1) {
+	doc := readFile(t, "docs/install.md")
+	start := strings.Index(doc, "\n### Values\n")
+	if start < 0 {
+		t.Fatal("docs/install.md has no section \"### Values\"")
+	}
+	section := doc[start+1:]
+	if end := strings.Index(section[1:], "\n#"); end >= 0 {
+		section = section[:end+1]
+	}
+	for _, m := range regexp.MustCompile("(?m)^\\| `([A-Za-z.]+)` \\|").FindAllStringSubmatch(section, -1) {
 		documented[m[1]] = true
 	}
 	for _, k := range keys {
