@@ -458,3 +458,70 @@ func (p *operatorProcess) stop(t *testing.T) {
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	_ = p.cmd.Wait()
 }
+
+// TestHelmMonitoringObjects: the ServiceMonitor scrapes the operator's
+// metrics port through its Service, and the PrometheusRule carries exactly
+// the groups of config/prometheus/alerts.yaml. (The local cluster has no
+// Prometheus Operator CRDs, so these two are checked as rendered.)
+func TestHelmMonitoringObjects(t *testing.T) {
+	const ns = "monitoring-check"
+	r := helmTemplate(t, ns, "--set", "serviceMonitor.enabled=true", "--set", "serviceMonitor.interval=30s",
+		"--set", "serviceMonitor.labels.release=prom", "--set", "prometheusRule.enabled=true")
+
+	var svc corev1.Service
+	r.get(t, "Service", "appserver-operator", &svc)
+	var sm struct {
+		metav1.TypeMeta `json:",inline"`
+		Metadata        metav1.ObjectMeta `json:"metadata"`
+		Spec            struct {
+			Selector          metav1.LabelSelector `json:"selector"`
+			NamespaceSelector struct {
+				MatchNames []string `json:"matchNames"`
+			} `json:"namespaceSelector"`
+			Endpoints []struct {
+				Port     string `json:"port"`
+				Path     string `json:"path"`
+				Scheme   string `json:"scheme"`
+				Interval string `json:"interval"`
+			} `json:"endpoints"`
+		} `json:"spec"`
+	}
+	r.get(t, "ServiceMonitor", "appserver-operator", &sm)
+	for k, v := range sm.Spec.Selector.MatchLabels {
+		if svc.Labels[k] != v {
+			t.Errorf("the ServiceMonitor selects %s=%s, which the Service's labels %v lack", k, v, svc.Labels)
+		}
+	}
+	if len(sm.Spec.Selector.MatchLabels) == 0 || !reflect.DeepEqual(sm.Spec.NamespaceSelector.MatchNames, []string{ns}) {
+		t.Errorf("the ServiceMonitor's selectors: %+v, %v", sm.Spec.Selector, sm.Spec.NamespaceSelector.MatchNames)
+	}
+	metricsPort := false
+	for _, p := range svc.Spec.Ports {
+		metricsPort = metricsPort || (p.Name == "metrics" && p.Port == 8383)
+	}
+	if !metricsPort || len(sm.Spec.Endpoints) != 1 || sm.Spec.Endpoints[0].Port != "metrics" ||
+		sm.Spec.Endpoints[0].Path != "/metrics" || sm.Spec.Endpoints[0].Interval != "30s" {
+		t.Errorf("the ServiceMonitor's endpoints %+v do not scrape the Service's metrics port 8383 (%+v)", sm.Spec.Endpoints, svc.Spec.Ports)
+	}
+	if sm.Metadata.Labels["release"] != "prom" {
+		t.Errorf("serviceMonitor.labels not applied: %v", sm.Metadata.Labels)
+	}
+
+	var rule struct {
+		metav1.TypeMeta `json:",inline"`
+		Metadata        metav1.ObjectMeta `json:"metadata"`
+		Spec            struct {
+			Groups []any `json:"groups"`
+		} `json:"spec"`
+	}
+	r.get(t, "PrometheusRule", "appserver-operator", &rule)
+	var alerts struct {
+		Groups []any `json:"groups"`
+	}
+	if err := yaml.Unmarshal([]byte(readFile(t, "config/prometheus/alerts.yaml")), &alerts); err != nil {
+		t.Fatal(err)
+	}
+	if len(alerts.Groups) == 0 || !reflect.DeepEqual(rule.Spec.Groups, alerts.Groups) {
+		t.Errorf("the PrometheusRule's groups differ from config/prometheus/alerts.yaml:\nchart %v\nfile  %v", rule.Spec.Groups, alerts.Groups)
+	}
+}
