@@ -397,10 +397,16 @@ func TestHelmInstallUpgradeUninstall(t *testing.T) {
 	})
 
 	t.Run("helm uninstall leaves the CRD and nothing else", func(t *testing.T) {
+		if out := kubectl(t, "get", "secrets,configmaps", "-n", "team-a", "-l", "owner=helm", "-o", "name"); !strings.Contains(out, "/") {
+			t.Fatalf("no Helm release records in team-a before the uninstall (the check below would prove nothing): %s", out)
+		}
 		op.stop(t)
 		mustHelm(t, "uninstall", rel, "-n", "team-a", "--wait", "--timeout=90s")
 		if left := chartObjects(t, "team-a", rel); len(left) > 0 {
 			t.Errorf("left in team-a after helm uninstall: %v", left)
+		}
+		if out := kubectl(t, "get", "secrets,configmaps", "-n", "team-a", "-l", "owner=helm", "-o", "name"); strings.Contains(out, "/") {
+			t.Errorf("Helm's release records left in team-a: %s", out)
 		}
 		if out, err := kubectlErr("get", "crd", "applicationservers.appserver.dev"); err != nil {
 			t.Errorf("the CRD after helm uninstall: %v\n%s", err, out)
