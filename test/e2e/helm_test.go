@@ -300,21 +300,36 @@ func TestHelmValuesAreDocumented(t *testing.T) {
 }
 
 // TestHelmTemplateAppliesServerSide renders both RBAC scopes and has the
-// API server validate every object (a dry run: nothing is stored).
+// API server validate every object (a dry run: nothing is stored), in a
+// namespace that enforces Pod Security "restricted": the API server warns
+// about a Deployment whose pods that level would refuse, so the chart's
+// defaults must draw no warning (and, as a control, a chart without its pod
+// security context must).
 func TestHelmTemplateAppliesServerSide(t *testing.T) {
 	ns := newNamespace(t, "helm-dry")
-	for _, values := range [][]string{nil, namespacedValues(ns)} {
+	kubectl(t, "label", "namespace", ns, "pod-security.kubernetes.io/enforce=restricted", "pod-security.kubernetes.io/warn=restricted")
+	dryRun := func(values []string) (string, error) {
 		out := mustHelm(t, append([]string{"template", "appserver-operator", chartDir, "-n", ns, "--include-crds"}, values...)...)
 		cmd := exec.Command(filepath.Join(root, "bin", "kubectl"), "--kubeconfig", kubeconfig, "apply", "--dry-run=server", "-f", "-")
 		cmd.Stdin = strings.NewReader(out)
 		res, err := cmd.CombinedOutput()
+		return string(res), err
+	}
+	for _, values := range [][]string{nil, namespacedValues(ns)} {
+		res, err := dryRun(values)
 		if err != nil {
 			t.Errorf("kubectl apply --dry-run=server of helm template %v: %v\n%s", values, err, res)
 			continue
 		}
-		if n := strings.Count(string(res), "(server dry run)"); n < 8 {
+		if n := strings.Count(res, "(server dry run)"); n < 8 {
 			t.Errorf("the dry run applied only %d objects:\n%s", n, res)
 		}
+		if strings.Contains(res, "PodSecurity") {
+			t.Errorf("the chart's pods break Pod Security \"restricted\":\n%s", res)
+		}
+	}
+	if res, err := dryRun([]string{"--set", "podSecurityContext=null"}); err != nil || !strings.Contains(res, `violate PodSecurity "restricted`) {
+		t.Errorf("without its pod security context the chart drew no Pod Security warning (%v):\n%s", err, res)
 	}
 }
 
