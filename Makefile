@@ -28,6 +28,7 @@ LDFLAGS := -s -w -X github.com/appserver-operator/appserver-operator/internal/ve
 CONTROLLER_GEN := $(BIN)/controller-gen
 GOLANGCI_LINT := $(BIN)/golangci-lint
 KUBECTL := $(BIN)/kubectl
+HELM := $(BIN)/helm
 
 # envtest runs the same etcd and kube-apiserver as the local cluster.
 export KUBEBUILDER_ASSETS := $(BIN)
@@ -58,7 +59,7 @@ generate: $(CONTROLLER_GEN) ## Generate deepcopy code from the API types.
 manifests: $(CONTROLLER_GEN) $(KUBECTL) ## Generate the CRD and RBAC into config/ and the install files into manifest/.
 	$(CONTROLLER_GEN) crd rbac:roleName=appserver-operator paths=./... \
 		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
-	@hack/manifests.sh
+	@IMG='$(IMG)' hack/manifests.sh
 
 .PHONY: fmt
 fmt: ## Run gofmt on the code.
@@ -68,10 +69,15 @@ fmt: ## Run gofmt on the code.
 lint: $(GOLANGCI_LINT) ## Run golangci-lint (with the integration and e2e build tags, see .golangci.yml).
 	$(GOLANGCI_LINT) run ./...
 
+.PHONY: lint-chart
+lint-chart: $(HELM) ## Lint the Helm chart (helm lint --strict, both RBAC scopes).
+	$(HELM) lint --strict charts/appserver-operator
+	$(HELM) lint --strict charts/appserver-operator --set rbac.scope=namespaced --set 'watchNamespaces={team-a}'
+
 .PHONY: verify
 verify: $(CONTROLLER_GEN) $(KUBECTL) ## Fail when generated files or go.mod files are stale, or lint finds something.
 	@hack/verify.sh
-	@$(MAKE) --no-print-directory lint
+	@$(MAKE) --no-print-directory lint lint-chart
 
 ##@ Test
 
@@ -90,6 +96,10 @@ test-integration: tools ## Integration tests against a real kube-apiserver and e
 .PHONY: test-e2e
 test-e2e: tools build ## End-to-end tests on a throwaway local kwok cluster.
 	go test -tags e2e -timeout 40m -count=1 $(GOTESTFLAGS) ./test/e2e/...
+
+.PHONY: test-helm
+test-helm: tools build ## The chart's and the plain manifests' end-to-end tests only (real helm, local cluster).
+	go test -tags e2e -count=1 -run 'TestHelm|TestNamespacedInstallWithRolesOnly' $(GOTESTFLAGS) ./test/e2e/...
 
 ##@ Build
 
@@ -113,3 +123,5 @@ demo: tools build ## Run the demo: local cluster, CRD, operator, a sample Applic
 
 $(CONTROLLER_GEN) $(GOLANGCI_LINT) $(KUBECTL):
 	@hack/tools/build.sh $(notdir $@)
+$(HELM):
+	@hack/tools/build.sh helm

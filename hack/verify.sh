@@ -9,7 +9,8 @@ cd "$root"
 fail=0
 
 generated() {
-	git ls-files -co --exclude-standard -- 'api/**/zz_generated.*.go' config/crd/bases config/rbac/role.yaml manifest
+	git ls-files -co --exclude-standard -- 'api/**/zz_generated.*.go' config/crd/bases config/rbac/role.yaml manifest \
+		config/manager/kustomization.yaml charts/appserver-operator/Chart.yaml charts/appserver-operator/crds charts/appserver-operator/files
 }
 snapshot() { generated | sort | xargs -r sha256sum; }
 
@@ -23,8 +24,15 @@ if [ "$before" != "$after" ]; then
 	fail=1
 fi
 
+echo ">> verify: no install file or doc names an image by :latest"
+if latest=$(git grep --untracked -nE '[[:alnum:]_./-]:latest([^[:alnum:]_.-]|$)' -- manifest charts config docs); then
+	echo "verify: these name :latest; name the release (make manifests IMG=...):" >&2
+	echo "$latest" | sed 's/^/   /' >&2
+	fail=1
+fi
+
 echo ">> verify: go.mod files are tidy"
-for mod in . hack/tools hack/tools/etcd hack/tools/golangci-lint hack/tools/prometheus; do
+for mod in . hack/tools hack/tools/etcd hack/tools/golangci-lint hack/tools/prometheus hack/tools/helm; do
 	if ! (cd "$mod" && go mod tidy -diff >/dev/null 2>&1); then
 		echo "verify: $mod/go.mod is not tidy: run (cd $mod && go mod tidy)" >&2
 		fail=1

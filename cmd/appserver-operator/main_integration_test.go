@@ -417,3 +417,70 @@ func TestSettingsConfigMapChangesApply(t *testing.T) {
 		}
 	})
 }
+
+// A variable set on the container itself wins over the ConfigMap's envFrom
+// in Kubernetes: the namespaced install sets WATCH_NAMESPACE from the
+// downward API. The operator lays the ConfigMap over its environment at
+// start as the live watch does, so the two cannot disagree into a restart at
+// every start (the watch would see a change at once, the restarted process
+// the same environment again).
+func TestContainerEnvironmentAndConfigMapAgreeAtStart(t *testing.T) {
+	ctx := context.Background()
+	ns, other := "operator-startup", "operator-startup-other"
+	for _, n := range []string{ns, other} {
+		if err := k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: n}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		name      string
+		configMap map[string]string // beside LOG_LEVEL, METERING_ENABLED, LOG_DIR
+		env       string            // WATCH_NAMESPACE on the container
+		want      string            // WATCH_NAMESPACE in effect
+	}{
+		{"the ConfigMap names WATCH_NAMESPACE: it wins", map[string]string{"WATCH_NAMESPACE": ns}, other, ns},
+		{"the ConfigMap has no WATCH_NAMESPACE: the container's stays", nil, ns, ns},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			data := map[string]string{"LOG_LEVEL": "INFO", "METERING_ENABLED": "FALSE", "LOG_DIR": ""}
+			for k, v := range c.configMap {
+				data[k] = v
+			}
+			cm := settingsConfigMap(ns, data)
+			if err := k8s.Create(ctx, cm); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = k8s.Delete(ctx, cm) })
+			p := start(t, []string{"WATCH_NAMESPACE=" + c.env}, "--settings-namespace", ns, "--restart-on-settings-change=true")
+			eventually(t, 30*time.Second, "the operator to start", func() error {
+				if !strings.Contains(p.out.String(), "Starting workers") {
+					return errors.New("not yet")
+				}
+				return nil
+			})
+			if want := `WATCH_NAMESPACE: "` + c.want + `"`; !strings.Contains(p.out.String(), want) {
+				t.Errorf("the settings block at start has no %s", want)
+			}
+			// The watch has handled the ConfigMap's first version when it
+			// applies a later one: a restart would have come before.
+			cm.Data["LOG_LEVEL"] = "DEBUG"
+			if err := k8s.Update(ctx, cm); err != nil {
+				t.Fatal(err)
+			}
+			eventually(t, 30*time.Second, "the LOG_LEVEL change to be applied", func() error {
+				if !strings.Contains(p.out.String(), `"msg":"Applied a setting change","setting":"LOG_LEVEL","value":"DEBUG"`) {
+					return errors.New("not applied yet")
+				}
+				return nil
+			})
+			select {
+			case <-p.exited:
+				t.Fatal("the operator exited")
+			default:
+			}
+			if strings.Contains(p.out.String(), "Exiting so that the pod restarts") {
+				t.Error("the operator restarted although nothing changed")
+			}
+		})
+	}
+}

@@ -32,8 +32,9 @@ declare -A spec=(
 	# with only that discovery compiled in.
 	[prometheus]="$tools_dir/prometheus|github.com/prometheus/prometheus/cmd/prometheus|github.com/prometheus/prometheus|remove_all_sd,enable_kubernetes_sd"
 	[promtool]="$tools_dir/prometheus|github.com/prometheus/prometheus/cmd/promtool|github.com/prometheus/prometheus|remove_all_sd,enable_kubernetes_sd"
+	[helm]="$tools_dir/helm|helm.sh/helm/v4/cmd/helm|helm.sh/helm/v4"
 )
-order=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok kwokctl controller-gen golangci-lint prometheus promtool)
+order=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok kwokctl controller-gen golangci-lint prometheus promtool helm)
 
 version_ldflags() { # module version -> extra -ldflags setting the binary's own version
 	local module=$1 version=$2
@@ -61,6 +62,9 @@ version_ldflags() { # module version -> extra -ldflags setting the binary's own 
 		local v=${version#v0.} mm
 		mm=${v%%.*}
 		echo "-X github.com/prometheus/common/version.Version=${mm:0:1}.${mm:1}.${v#*.}"
+		;;
+	helm.sh/helm/v4)
+		echo "-X helm.sh/helm/v4/internal/version.version=$version -X helm.sh/helm/v4/internal/version.gitTreeState=clean"
 		;;
 	esac
 }

@@ -93,6 +93,7 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.MeteringAddr, "metering-bind-address", o.MeteringAddr, "Address of the metering API (HTTPS).")
 	fs.StringVar(&o.MeteringCAFile, "metering-ca-file", o.MeteringCAFile, "CA bundle to verify scraped HTTPS endpoints with (default: no verification, as pods have self-signed certificates).")
 	fs.BoolVar(&o.LeaderElect, "leader-elect", o.LeaderElect, "Elect a leader with a Lease so that only one replica reconciles.")
+	fs.StringVar(&o.LeaderElectionID, "leader-election-id", o.LeaderElectionID, "Name of the leader-election Lease (one per installation in a namespace).")
 	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", o.LeaderElectionNamespace, "Namespace of the leader-election Lease (default: $POD_NAMESPACE).")
 	fs.IntVar(&o.MaxConcurrentReconciles, "max-concurrent-reconciles", o.MaxConcurrentReconciles, "ApplicationServers reconciled in parallel.")
 	fs.StringVar(&o.SettingsNamespace, "settings-namespace", o.SettingsNamespace, "Namespace of the settings ConfigMap to watch (default: $POD_NAMESPACE; empty: do not watch).")
@@ -155,6 +156,17 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return &SettingsError{Err: err}
 	}
+	cfg := o.RESTConfig
+	if cfg == nil {
+		if cfg, err = ctrl.GetConfig(); err != nil {
+			return fmt.Errorf("loading kubeconfig: %w", err)
+		}
+	}
+	// Start with the settings the live watch will compute from the
+	// ConfigMap, so that a variable set on the container (WATCH_NAMESPACE
+	// from the downward API, say) and the ConfigMap cannot disagree into a
+	// restart at every start.
+	s, cmNote := startupSettings(ctx, cfg, s, getenv, o.SettingsNamespace, o.SettingsConfigMap)
 	log, logs, err := logging.New(logging.Options{
 		Level: string(s.LogLevel), Dir: s.LogDir, MaxSizeMB: s.LogFileSizeMB, MaxBackups: s.LogRotation,
 	})
@@ -166,13 +178,8 @@ func Run(ctx context.Context, o Options) error {
 	_ = logs.WriteText("appserver-operator " + version.Version + " settings:\n" + s.Block())
 	log.Info("Starting appserver-operator", "version", version.Version, "watchNamespaces", s.WatchNamespaces,
 		"leaderElection", o.LeaderElect, "settingsConfigMap", o.SettingsNamespace+"/"+o.SettingsConfigMap)
+	cmNote.log(log.WithName("settings"))
 
-	cfg := o.RESTConfig
-	if cfg == nil {
-		if cfg, err = ctrl.GetConfig(); err != nil {
-			return fmt.Errorf("loading kubeconfig: %w", err)
-		}
-	}
 	ctx, restart := context.WithCancelCause(ctx)
 	defer restart(nil)
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{

@@ -8,6 +8,10 @@ import (
 
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 
@@ -125,4 +129,57 @@ func (w *settingsWatcher) Start(ctx context.Context) error {
 	<-ctx.Done()
 	_ = inf.RemoveEventHandler(reg)
 	return nil
+}
+
+// configMapNote is what startupSettings has to say once the logger exists.
+type configMapNote struct {
+	msg string
+	err error
+}
+
+func (n configMapNote) log(log logr.Logger) {
+	switch {
+	case n.err != nil:
+		log.Error(n.err, n.msg)
+	case n.msg != "":
+		log.Info(n.msg)
+	}
+}
+
+// startupSettings lays the settings ConfigMap over the environment by the
+// rule the live watch applies (liveSettings.apply): a key present in the
+// ConfigMap wins, an absent key keeps the environment's value. The process
+// then starts with exactly what the watch computes when it first sees the
+// ConfigMap, and so never restarts because the two disagree. That matters
+// when a variable is set on the container itself, which Kubernetes lets win
+// over the ConfigMap's envFrom: WATCH_NAMESPACE from the downward API in the
+// namespaced install. Without the ConfigMap (not found, not readable, or
+// invalid, which the watch ignores as well) the environment's settings stay.
+func startupSettings(ctx context.Context, cfg *rest.Config, env settings.Settings, getenv func(string) (string, bool), namespace, name string) (settings.Settings, configMapNote) {
+	if namespace == "" {
+		return env, configMapNote{}
+	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return env, configMapNote{msg: "Could not read the settings ConfigMap at start; using the environment", err: err}
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	cm, err := cs.CoreV1().ConfigMaps(namespace).Get(ctx, name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return env, configMapNote{msg: "No settings ConfigMap " + namespace + "/" + name + " yet; using the environment"}
+	}
+	if err != nil {
+		return env, configMapNote{msg: "Could not read the settings ConfigMap at start; using the environment", err: err}
+	}
+	s, err := settings.Load(func(key string) (string, bool) {
+		if v, ok := cm.Data[key]; ok {
+			return v, true
+		}
+		return getenv(key)
+	})
+	if err != nil {
+		return env, configMapNote{msg: "Ignoring the settings ConfigMap at start: it has invalid values; using the environment", err: err}
+	}
+	return s, configMapNote{}
 }

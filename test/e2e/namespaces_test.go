@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -64,25 +65,26 @@ func TestWatchNamespaces(t *testing.T) {
 	t.Logf("%s/%s untouched for %s after the servers in %s and %s converged", c, outside.Name, outsideWindow, a, b)
 }
 
-// opNS is the namespace of the namespace-scoped install (manifest/namespaced).
-const opNS = "appserver-operator"
-
-// operatorSA is the install's ServiceAccount as the API server names it.
-const operatorSA = "system:serviceaccount:" + opNS + ":appserver-operator"
-
+// TestNamespacedInstallWithRolesOnly installs manifest/namespaced/install.yaml
+// with `kubectl apply -n` into two fresh namespaces, as WebOTX's "one
+// operator per team namespace", runs each installation's operator as its
+// pod would run (its ServiceAccount's token, its args, its environment) and
+// proves that each manages its own namespace and nothing else.
 func TestNamespacedInstallWithRolesOnly(t *testing.T) {
 	ctx := context.Background()
-	// The install holds no Namespace (the cluster administrator creates it,
-	// with the CRD): create it as they would.
-	claimNamespace(t, opNS)
+	teams := []string{newNamespace(t, "team"), newNamespace(t, "team")}
 	outside := newNamespace(t, "outside")
 
 	clusterRBACBefore := clusterRBACNames(t)
 	applyCRD(t, filepath.Join(root, "manifest", "crd.yaml"))
-	applied := kubectl(t, "apply", "-f", filepath.Join(root, "manifest", "namespaced", "install.yaml"))
-	t.Logf("kubectl apply -f manifest/namespaced/install.yaml:\n%s", applied)
-	if strings.Contains(strings.ToLower(applied), "clusterrole") {
-		t.Errorf("the namespaced install applies cluster-wide RBAC:\n%s", applied)
+	for _, ns := range teams {
+		// kubectl refuses an object whose namespace differs from -n: this
+		// passing for two namespaces is the proof that the file names none.
+		applied := kubectl(t, "apply", "-n", ns, "-f", filepath.Join(root, "manifest", "namespaced", "install.yaml"))
+		t.Logf("kubectl apply -n %s -f manifest/namespaced/install.yaml:\n%s", ns, applied)
+		if strings.Contains(strings.ToLower(applied), "clusterrole") {
+			t.Errorf("the namespaced install applies cluster-wide RBAC:\n%s", applied)
+		}
 	}
 	if added := newNames(clusterRBACBefore, clusterRBACNames(t)); len(added) > 0 {
 		t.Errorf("the namespaced install created cluster-wide RBAC: %v", added)
@@ -93,115 +95,180 @@ func TestNamespacedInstallWithRolesOnly(t *testing.T) {
 	}
 	for _, crb := range bindings.Items {
 		for _, s := range crb.Subjects {
-			if s.Kind == rbacv1.ServiceAccountKind && s.Namespace == opNS && s.Name == "appserver-operator" {
-				t.Errorf("ClusterRoleBinding %s binds the operator's ServiceAccount", crb.Name)
+			if s.Kind == rbacv1.ServiceAccountKind && slices.Contains(teams, s.Namespace) {
+				t.Errorf("ClusterRoleBinding %s binds %s/%s", crb.Name, s.Namespace, s.Name)
 			}
 		}
 	}
 
-	// The install's Deployment would only be a kwok simulation: remove it
-	// and run the real binary here, with the ServiceAccount's credentials.
-	kubectl(t, "delete", "deployment", "appserver-operator", "-n", opNS, "--wait=true", "--timeout=60s")
-	eventually(t, time.Minute, "the simulated operator pod to go", func() error {
-		pods := &corev1.PodList{}
-		if err := k8s.List(ctx, pods, client.InNamespace(opNS), client.MatchingLabels{"app.kubernetes.io/name": "appserver-operator"}); err != nil {
-			return err
+	ops := map[string]*installedOperator{}
+	for _, ns := range teams {
+		cm := &corev1.ConfigMap{}
+		if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "appserver-operator-config"}, cm); err != nil {
+			t.Fatal(err)
 		}
-		if len(pods.Items) > 0 {
-			return fmt.Errorf("%d pods", len(pods.Items))
+		// WATCH_NAMESPACE comes from the downward API, not from the ConfigMap.
+		if v, ok := cm.Data["WATCH_NAMESPACE"]; ok {
+			t.Errorf("%s: the ConfigMap sets WATCH_NAMESPACE=%q; the namespaced install takes the pod's namespace", ns, v)
 		}
-		return nil
-	})
-	// Metering is not under test here, and its HTTPS port is fixed: turn it
-	// off in the ConfigMap, which the operator reads both as its environment
-	// (envFrom, as in the Deployment) and live.
-	kubectl(t, "patch", "configmap", "appserver-operator-config", "-n", opNS, "--type=merge", "-p", `{"data":{"METERING_ENABLED":"FALSE"}}`)
-	cm := &corev1.ConfigMap{}
-	if err := k8s.Get(ctx, client.ObjectKey{Namespace: opNS, Name: "appserver-operator-config"}, cm); err != nil {
-		t.Fatal(err)
-	}
-	if got := cm.Data["WATCH_NAMESPACE"]; got != opNS {
-		t.Errorf("the install's WATCH_NAMESPACE is %q, want %q", got, opNS)
-	}
-	env := []string{"POD_NAMESPACE=" + opNS}
-	for k, v := range cm.Data {
-		env = append(env, k+"="+v)
+		// Metering is not under test here, and its HTTPS port is fixed; the
+		// log file would go to /var/log: turn both off where the operator
+		// reads them (its environment and, live, the ConfigMap).
+		kubectl(t, "patch", "configmap", "appserver-operator-config", "-n", ns, "--type=merge", "-p", `{"data":{"METERING_ENABLED":"FALSE","LOG_DIR":""}}`)
+		ops[ns] = runInstalledOperator(t, ns, "appserver-operator")
+		if !slices.Contains(ops[ns].env, "WATCH_NAMESPACE="+ns) {
+			t.Errorf("%s: the Deployment's environment has no WATCH_NAMESPACE=%s: %v", ns, ns, ops[ns].env)
+		}
 	}
 
-	saKubeconfig := serviceAccountKubeconfig(t, opNS, "appserver-operator")
-	if who, err := kubectlAs(saKubeconfig, "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}"); err != nil || who != operatorSA {
-		t.Fatalf("the token authenticates as %q (%v), want %s", who, err, operatorSA)
-	}
-
-	// This --kubeconfig comes after startOperator's own, and the last wins.
-	op := startOperator(t, env, "--kubeconfig", saKubeconfig,
-		"--leader-elect", "--leader-election-namespace", opNS, "--settings-namespace", opNS)
-
-	// The one outside first: it has waited longest when ours is done.
+	// The one outside first: it has waited longest when ours are done.
 	other := newAppServer(outside, "outside", 1)
 	if err := k8s.Create(ctx, other); err != nil {
 		t.Fatal(err)
 	}
-	mine := newAppServer(opNS, "inside", 1)
-	if err := k8s.Create(ctx, mine); err != nil {
-		t.Fatal(err)
+	for _, ns := range teams {
+		mine := newAppServer(ns, "inside", 1)
+		if err := k8s.Create(ctx, mine); err != nil {
+			t.Fatal(err)
+		}
+		got := waitCondition(t, client.ObjectKeyFromObject(mine), v1alpha1.ConditionAvailable, metav1.ConditionTrue, 2*time.Minute)
+		if n, err := readyPods(t, ns, mine.Name); err != nil || n != 1 || got.Status.ObservedGeneration != got.Generation {
+			t.Errorf("%s: ready pods %d (%v), status %+v", ns, n, err, got.Status)
+		}
 	}
-	got := waitCondition(t, client.ObjectKeyFromObject(mine), v1alpha1.ConditionAvailable, metav1.ConditionTrue, 2*time.Minute)
-	if n, err := readyPods(t, opNS, mine.Name); err != nil || n != 1 || got.Status.ObservedGeneration != got.Generation {
-		t.Errorf("ready pods %d (%v), status %+v", n, err, got.Status)
+	// Two installations, two Leases, two leaders.
+	holders := map[string]bool{}
+	for _, ns := range teams {
+		h, err := leaseHolder(ns)
+		if err != nil || h == "" {
+			t.Errorf("the leader-election Lease in %s: holder %q (%v)", ns, h, err)
+		}
+		holders[h] = true
 	}
-	if h, err := leaseHolder(opNS); err != nil || h == "" {
-		t.Errorf("the leader-election Lease in %s: holder %q (%v)", opNS, h, err)
+	if len(holders) != len(teams) {
+		t.Errorf("the Leases of %v have holders %v, want one each", teams, holders)
 	}
 	stayUntouched(t, client.ObjectKeyFromObject(other), outsideWindow)
 
-	t.Run("the ServiceAccount is allowed in its namespace and denied outside it", func(t *testing.T) {
-		for _, c := range []struct {
-			verb, resource, subresource, ns, want string
-		}{
-			{"create", "deployments.apps", "", opNS, "yes"},
-			{"patch", "applicationservers.appserver.dev", "status", opNS, "yes"},
-			{"create", "leases.coordination.k8s.io", "", opNS, "yes"},
-			{"create", "deployments.apps", "", outside, "no"},
-			{"list", "deployments.apps", "", outside, "no"},
-			{"list", "applicationservers.appserver.dev", "", outside, "no"},
-			{"patch", "applicationservers.appserver.dev", "status", outside, "no"},
-			{"create", "services", "", "default", "no"},
-		} {
-			args := []string{"auth", "can-i", c.verb, c.resource, "-n", c.ns}
-			if c.subresource != "" {
-				args = append(args, "--subresource", c.subresource)
-			}
-			// can-i exits 1 when the answer is no: the printed answer is what counts.
-			out, _ := kubectlAs(saKubeconfig, args...)
-			if out != c.want {
-				t.Errorf("can-i %s %s (subresource %q) -n %s: %q, want %q", c.verb, c.resource, c.subresource, c.ns, out, c.want)
-			}
+	for i, ns := range teams {
+		neighbour := teams[1-i]
+		t.Run("the ServiceAccount of "+ns+" is allowed there and denied elsewhere", func(t *testing.T) {
+			assertNamespacedGrant(t, ops[ns].kubeconfig, "system:serviceaccount:"+ns+":appserver-operator", ns, []string{neighbour, outside})
+		})
+		// Nothing the operator does in its own namespace may be refused.
+		if lines := ops[ns].logLines(t, regexp.MustCompile(`(?i)forbidden`)); len(lines) > 0 {
+			t.Errorf("%s: the operator was refused by RBAC %d times; first:\n%s", ns, len(lines), strings.Join(lines[:min(len(lines), 5)], "\n"))
 		}
-		if out, _ := kubectlAs(saKubeconfig, "auth", "can-i", "list", "applicationservers.appserver.dev", "--all-namespaces"); out != "no" {
-			t.Errorf("can-i list applicationservers --all-namespaces: %q, want no", out)
-		}
-
-		// A direct read, not only the authorizer's opinion.
-		if _, err := kubectlAs(saKubeconfig, "get", "deployments", "-n", opNS); err != nil {
-			t.Errorf("listing Deployments in %s as the ServiceAccount: %v", opNS, err)
-		}
-		for _, args := range [][]string{
-			{"get", "deployments", "-n", outside},
-			{"get", "applicationservers", "-n", outside},
-			{"get", "applicationservers", "--all-namespaces"},
-		} {
-			_, err := kubectlAs(saKubeconfig, args...)
-			if err == nil || !strings.Contains(err.Error(), "(Forbidden)") || !strings.Contains(err.Error(), operatorSA) {
-				t.Errorf("kubectl %s as the ServiceAccount: %v, want Forbidden for %s", strings.Join(args, " "), err, operatorSA)
-			}
-		}
-	})
-
-	// Nothing the operator does in its own namespace may be refused.
-	if lines := op.logLines(t, regexp.MustCompile(`(?i)forbidden`)); len(lines) > 0 {
-		t.Errorf("the operator was refused by RBAC %d times; first:\n%s", len(lines), strings.Join(lines[:min(len(lines), 5)], "\n"))
 	}
+}
+
+// assertNamespacedGrant checks, as the authorizer answers and by direct
+// requests, that the identity of kubeconfigPath (user) may do the operator's
+// work in ns and nothing in the namespaces denied, nor cluster-wide.
+func assertNamespacedGrant(t *testing.T, kubeconfigPath, user, ns string, denied []string) {
+	t.Helper()
+	type check struct{ verb, resource, subresource, ns, want string }
+	checks := []check{
+		{"create", "deployments.apps", "", ns, "yes"},
+		{"patch", "applicationservers.appserver.dev", "status", ns, "yes"},
+		{"create", "leases.coordination.k8s.io", "", ns, "yes"},
+	}
+	for _, d := range denied {
+		checks = append(checks,
+			check{"create", "deployments.apps", "", d, "no"},
+			check{"list", "deployments.apps", "", d, "no"},
+			check{"list", "applicationservers.appserver.dev", "", d, "no"},
+			check{"patch", "applicationservers.appserver.dev", "status", d, "no"},
+			check{"create", "leases.coordination.k8s.io", "", d, "no"})
+	}
+	checks = append(checks, check{"create", "services", "", "default", "no"})
+	for _, c := range checks {
+		args := []string{"auth", "can-i", c.verb, c.resource, "-n", c.ns}
+		if c.subresource != "" {
+			args = append(args, "--subresource", c.subresource)
+		}
+		// can-i exits 1 when the answer is no: the printed answer is what counts.
+		out, _ := kubectlAs(kubeconfigPath, args...)
+		if out != c.want {
+			t.Errorf("can-i %s %s (subresource %q) -n %s: %q, want %q", c.verb, c.resource, c.subresource, c.ns, out, c.want)
+		}
+	}
+	if out, _ := kubectlAs(kubeconfigPath, "auth", "can-i", "list", "applicationservers.appserver.dev", "--all-namespaces"); out != "no" {
+		t.Errorf("can-i list applicationservers --all-namespaces: %q, want no", out)
+	}
+
+	// A direct read, not only the authorizer's opinion.
+	if _, err := kubectlAs(kubeconfigPath, "get", "deployments", "-n", ns); err != nil {
+		t.Errorf("listing Deployments in %s as %s: %v", ns, user, err)
+	}
+	forbidden := [][]string{{"get", "applicationservers", "--all-namespaces"}}
+	for _, d := range denied {
+		forbidden = append(forbidden, []string{"get", "deployments", "-n", d}, []string{"get", "applicationservers", "-n", d})
+	}
+	for _, args := range forbidden {
+		_, err := kubectlAs(kubeconfigPath, args...)
+		if err == nil || !strings.Contains(err.Error(), "(Forbidden)") || !strings.Contains(err.Error(), user) {
+			t.Errorf("kubectl %s as %s: %v, want Forbidden", strings.Join(args, " "), user, err)
+		}
+	}
+}
+
+// installedOperator is the operator binary run as an installed Deployment's
+// pod would run it.
+type installedOperator struct {
+	*operatorProcess
+	env        []string // the container's environment, resolved
+	args       []string // the container's args
+	kubeconfig string   // a token of the pod's ServiceAccount
+}
+
+// runInstalledOperator runs bin/appserver-operator as the first container of
+// the Deployment ns/name would run in its pod (kwok pods run no containers):
+// the container's args; its environment resolved as the kubelet does
+// (envFrom ConfigMaps, then env, downward-API namespace and name); and a
+// token of the pod's ServiceAccount instead of the admin kubeconfig.
+func runInstalledOperator(t *testing.T, ns, name string) *installedOperator {
+	t.Helper()
+	ctx := context.Background()
+	d := &appsv1.Deployment{}
+	if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, d); err != nil {
+		t.Fatal(err)
+	}
+	c := d.Spec.Template.Spec.Containers[0]
+	var env []string
+	for _, from := range c.EnvFrom {
+		if from.ConfigMapRef == nil {
+			t.Fatalf("%s/%s: envFrom %+v: only ConfigMaps are supported here", ns, name, from)
+		}
+		cm := &corev1.ConfigMap{}
+		if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: from.ConfigMapRef.Name}, cm); err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range cm.Data {
+			env = append(env, from.Prefix+k+"="+v)
+		}
+	}
+	for _, e := range c.Env {
+		switch {
+		case e.ValueFrom == nil:
+			env = append(env, e.Name+"="+e.Value)
+		case e.ValueFrom.FieldRef != nil && e.ValueFrom.FieldRef.FieldPath == "metadata.namespace":
+			env = append(env, e.Name+"="+ns)
+		case e.ValueFrom.FieldRef != nil && e.ValueFrom.FieldRef.FieldPath == "metadata.name":
+			env = append(env, e.Name+"="+name+"-local")
+		default:
+			t.Fatalf("%s/%s: env %s: this source is not supported here", ns, name, e.Name)
+		}
+	}
+	sa := d.Spec.Template.Spec.ServiceAccountName
+	op := &installedOperator{env: env, args: c.Args, kubeconfig: serviceAccountKubeconfig(t, ns, sa)}
+	want := "system:serviceaccount:" + ns + ":" + sa
+	if who, err := kubectlAs(op.kubeconfig, "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}"); err != nil || who != want {
+		t.Fatalf("the token authenticates as %q (%v), want %s", who, err, want)
+	}
+	// This --kubeconfig comes after startOperator's own, and the last wins.
+	op.operatorProcess = startOperator(t, env, append(slices.Clone(c.Args), "--kubeconfig", op.kubeconfig)...)
+	return op
 }
 
 // claimNamespace creates a namespace of a fixed name (waiting out a previous
