@@ -224,7 +224,7 @@ func build(o *buildOptions, out io.Writer) (*buildResult, error) {
 		step("%-14s manifest %s, one layer of %s compressed: %s", plat, digest, megabytes(size), strings.Join(entries, " "))
 		images[plat] = img
 		p := b.Platform
-		adds = append(adds, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: &p}})
+		adds = append(adds, mutate.IndexAddendum{Add: plainImage{img}, Descriptor: v1.Descriptor{Platform: &p}})
 	}
 
 	idx := mutate.IndexMediaType(empty.Index, types.OCIImageIndex)
@@ -234,7 +234,7 @@ func build(o *buildOptions, out io.Writer) (*buildResult, error) {
 	if err != nil {
 		return nil, fmt.Errorf("computing the index digest: %w", err)
 	}
-	step("index %s (%d platforms)", digest, len(o.Binaries))
+	step("index %s (%d platform(s))", digest, len(o.Binaries))
 
 	res := &buildResult{Index: idx, Digest: digest, Layout: filepath.Join(o.OutDir, "oci"), Tarballs: map[string]string{}}
 	// A fresh layout each time: appending to an old one would keep stale
@@ -302,5 +302,12 @@ func platformImage(o *buildOptions, p v1.Platform, layer v1.Layer) (v1.Image, er
 	}
 	return mutate.Annotations(img, o.Labels).(v1.Image), nil
 }
+
+// plainImage is an image whose index entry carries no artifactType:
+// go-containerregistry otherwise copies the config media type there, which
+// the OCI spec keeps for artifacts, not for runnable images.
+type plainImage struct{ v1.Image }
+
+func (plainImage) ArtifactType() (string, error) { return "", nil }
 
 func megabytes(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) }
