@@ -42,12 +42,12 @@ func TestBuildFlagErrorsNameTheFlag(t *testing.T) {
 		{with("--tag", "Not A Ref"), `--tag "Not A Ref"`},
 		{with("--entrypoint", "app"), `--entrypoint "app"`},
 		{with("--user", "nonroot"), `--user "nonroot" must be numeric`},
-		{with("--binary", "amd64=" + bin), `platform "amd64"`},
+		{with("--binary", "amd64="+bin), `platform "amd64"`},
 		{with("--binary", "linux/amd64"), `--binary "linux/amd64" must be OS/ARCH=PATH`},
-		{with("--binary", "linux/amd64=" + bin), "platform linux/amd64 given twice"},
-		{with("--binary", "linux/arm64=" + filepath.Join(dir, "missing")), "--binary linux/arm64: "},
-		{with("--file", "licenses/LICENSE=" + bin), `--file "licenses/LICENSE=`},
-		{with("--file", "/app=" + bin), "/app is already in the image"},
+		{with("--binary", "linux/amd64="+bin), "platform linux/amd64 given twice"},
+		{with("--binary", "linux/arm64="+filepath.Join(dir, "missing")), "--binary linux/arm64: "},
+		{with("--file", "licenses/LICENSE="+bin), `--file "licenses/LICENSE=`},
+		{with("--file", "/app="+bin), "/app is already in the image"},
 		{with("--label", "novalue"), `--label "novalue" must be KEY=VALUE`},
 	} {
 		t.Setenv("SOURCE_DATE_EPOCH", "")
