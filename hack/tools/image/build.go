@@ -1,9 +1,11 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"os"
 	"path"
@@ -238,9 +240,10 @@ func build(o *buildOptions, out io.Writer) (*buildResult, error) {
 
 	res := &buildResult{Index: idx, Digest: digest, Layout: filepath.Join(o.OutDir, "oci"), Tarballs: map[string]string{}}
 	// A fresh layout each time: appending to an old one would keep stale
-	// blobs and a second index.json entry.
-	if err := os.RemoveAll(res.Layout); err != nil {
-		return nil, fmt.Errorf("removing the old layout: %w", err)
+	// blobs and a second index.json entry. Only ever remove a layout, never
+	// a directory someone pointed --out at by mistake.
+	if err := removeOldLayout(res.Layout); err != nil {
+		return nil, err
 	}
 	lp, err := layout.Write(res.Layout, empty.Index)
 	if err != nil {
@@ -265,6 +268,29 @@ func build(o *buildOptions, out io.Writer) (*buildResult, error) {
 	}
 	fmt.Fprintf(out, "image: %s@%s\n", o.Tag, digest)
 	return res, nil
+}
+
+// removeOldLayout removes dir if it holds an OCI layout, and refuses to
+// touch it if it holds anything else.
+//
+//nolint:gosec // G703: dir is this command's own --out, on the user's command line.
+func removeOldLayout(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reading the old layout: %w", err)
+	}
+	if len(entries) > 0 {
+		if _, err := os.Stat(filepath.Join(dir, "oci-layout")); err != nil {
+			return fmt.Errorf("%s exists and is not an OCI layout; not replacing it (choose another --out)", dir)
+		}
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("removing the old layout: %w", err)
+	}
+	return nil
 }
 
 // platformImage is the one-layer image of a platform: FROM scratch, the

@@ -276,7 +276,7 @@ func TestPushPullRoundTrip(t *testing.T) {
 			if !slices.Equal(cf.Config.Entrypoint, wantEntry) {
 				t.Errorf("entrypoint %q, want %q", cf.Config.Entrypoint, wantEntry)
 			}
-			if !cf.Created.Time.Equal(created) {
+			if !cf.Created.Equal(created) {
 				t.Errorf("created %s, want the commit time %s", cf.Created.Time, created)
 			}
 			labels := cf.Config.Labels
