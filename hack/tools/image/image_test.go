@@ -27,6 +27,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
@@ -61,6 +62,9 @@ type tarEntry struct {
 	Type byte
 	Mode int64
 }
+
+// testIMG is the IMG the tests build with: the tarballs are tagged with it.
+const testIMG = "registry.example.com/platform/appserver-operator:v0.0.0-test"
 
 var repoRoot = func() string {
 	root, err := filepath.Abs(filepath.Join("..", "..", ".."))
@@ -126,7 +130,7 @@ func builtImage(t *testing.T) string {
 	t.Helper()
 	first.once.Do(func() {
 		first.dir = filepath.Join(scratch, "first")
-		cmd := exec.Command("make", "-C", repoRoot, "--no-print-directory", "image", "IMAGE_DIR="+first.dir)
+		cmd := exec.Command("make", "-C", repoRoot, "--no-print-directory", "image", "IMAGE_DIR="+first.dir, "IMG="+testIMG)
 		cmd.Env = append(os.Environ(), "MAKEFLAGS=", "MAKELEVEL=")
 		out, err := cmd.CombinedOutput()
 		first.out = string(out)
@@ -165,7 +169,7 @@ func fileSum(t *testing.T, path string) string {
 func TestMakeImageIsReproducible(t *testing.T) {
 	dirA := builtImage(t)
 	dirB := filepath.Join(scratch, "second")
-	outB := runMake(t, "image", "IMAGE_DIR="+dirB)
+	outB := runMake(t, "image", "IMAGE_DIR="+dirB, "IMG="+testIMG)
 
 	a, b := layoutDigest(t, dirA), layoutDigest(t, dirB)
 	if a != b {
@@ -192,8 +196,8 @@ func TestPushPullRoundTrip(t *testing.T) {
 
 	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 	defer srv.Close()
-	host := strings.TrimPrefix(srv.URL, "http://")
-	out := runMake(t, "image-push", "IMG="+host+"/appserver-operator:test", "IMAGE_DIR="+dir)
+	registryHost := strings.TrimPrefix(srv.URL, "http://")
+	out := runMake(t, "image-push", "IMG="+registryHost+"/appserver-operator:test", "IMAGE_DIR="+dir)
 
 	var pushed string
 	for line := range strings.Lines(out) {
@@ -255,6 +259,10 @@ func TestPushPullRoundTrip(t *testing.T) {
 	license, err := os.ReadFile(filepath.Join(repoRoot, "LICENSE"))
 	if err != nil {
 		t.Fatal(err)
+	}
+	host := runtime.GOOS + "/" + runtime.GOARCH
+	if !slices.Contains(platforms, host) {
+		t.Errorf("the index has no %s image, so no binary from it runs here", host)
 	}
 	for _, desc := range im.Manifests {
 		plat := desc.Platform.String()
@@ -325,8 +333,8 @@ func TestPushPullRoundTrip(t *testing.T) {
 				t.Errorf("/appserver-operator has an ELF interpreter: not a static binary")
 			}
 
-			if plat != runtime.GOOS+"/"+runtime.GOARCH {
-				return
+			if plat != host {
+				return // ELF machine checked above; it cannot run here
 			}
 			exe := filepath.Join(t.TempDir(), "appserver-operator")
 			if err := os.WriteFile(exe, bin, 0o755); err != nil {
@@ -341,6 +349,60 @@ func TestPushPullRoundTrip(t *testing.T) {
 				t.Errorf("the image's binary --version printed %q, want %q", got, want)
 			}
 		})
+	}
+}
+
+// Each platform's tarball is a docker archive (what docker load and podman
+// load read) of exactly the image the index holds for that platform.
+func TestDockerArchivesHoldTheIndexImages(t *testing.T) {
+	dir := builtImage(t)
+	idx, err := layoutIndex(filepath.Join(dir, "oci"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, err := idx.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(im.Manifests) != len(wantPlatforms) {
+		t.Fatalf("index has %d manifests, want %d", len(im.Manifests), len(wantPlatforms))
+	}
+	for _, desc := range im.Manifests {
+		plat := desc.Platform.String()
+		file := filepath.Join(dir, "appserver-operator-"+strings.ReplaceAll(plat, "/", "-")+".tar")
+		m, err := tarball.LoadManifest(func() (io.ReadCloser, error) { return os.Open(file) })
+		if err != nil {
+			t.Errorf("%s: reading manifest.json: %v", file, err)
+			continue
+		}
+		if len(m) != 1 || !slices.Equal(m[0].RepoTags, []string{testIMG}) {
+			t.Errorf("%s: manifest.json %+v, want one image tagged %s", file, m, testIMG)
+			continue
+		}
+		want, err := idx.Image(desc.Digest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := tarball.ImageFromPath(file, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		// The config digest is the image ID docker and podman show.
+		gotID, _ := got.ConfigName()
+		wantID, _ := want.ConfigName()
+		if gotID != wantID {
+			t.Errorf("%s: image ID %s, the index's %s image has %s", file, gotID, plat, wantID)
+		}
+		gotLayers, _ := got.Layers()
+		wantLayers, _ := want.Layers()
+		if len(gotLayers) != 1 || len(wantLayers) != 1 {
+			t.Fatalf("%s: %d layers, index %d; want 1", file, len(gotLayers), len(wantLayers))
+		}
+		gd, _ := gotLayers[0].Digest()
+		wd, _ := wantLayers[0].Digest()
+		if gd != wd {
+			t.Errorf("%s: layer %s, the index's %s", file, gd, wd)
+		}
 	}
 }
 
