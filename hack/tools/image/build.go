@@ -187,15 +187,9 @@ func regularFile(p string) error {
 	return nil
 }
 
-// buildResult is what build made, for its callers and tests.
-type buildResult struct {
-	Index    v1.ImageIndex
-	Digest   v1.Hash
-	Layout   string
-	Tarballs map[string]string // platform -> docker archive path
-}
-
-func build(o *buildOptions, out io.Writer) (*buildResult, error) {
+// build makes the image of every platform and their index, writes the layout
+// and the docker archives, and returns the index digest.
+func build(o *buildOptions, out io.Writer) (v1.Hash, error) {
 	step := func(format string, args ...any) { fmt.Fprintf(out, ">> image: "+format+"\n", args...) }
 
 	var files []layerFile
@@ -209,19 +203,19 @@ func build(o *buildOptions, out io.Writer) (*buildResult, error) {
 		layerFiles := append([]layerFile{{Path: o.Entrypoint, Src: b.Path, Executable: true}}, files...)
 		layer, entries, err := newLayer(layerFiles, o.Epoch)
 		if err != nil {
-			return nil, fmt.Errorf("building the %s layer: %w", plat, err)
+			return v1.Hash{}, fmt.Errorf("building the %s layer: %w", plat, err)
 		}
 		img, err := platformImage(o, b.Platform, layer)
 		if err != nil {
-			return nil, fmt.Errorf("building the %s image: %w", plat, err)
+			return v1.Hash{}, fmt.Errorf("building the %s image: %w", plat, err)
 		}
 		digest, err := img.Digest()
 		if err != nil {
-			return nil, fmt.Errorf("computing the %s manifest digest: %w", plat, err)
+			return v1.Hash{}, fmt.Errorf("computing the %s manifest digest: %w", plat, err)
 		}
 		size, err := layer.Size()
 		if err != nil {
-			return nil, err
+			return v1.Hash{}, err
 		}
 		step("%-14s manifest %s, one layer of %s compressed: %s", plat, digest, megabytes(size), strings.Join(entries, " "))
 		images[plat] = img
@@ -234,40 +228,39 @@ func build(o *buildOptions, out io.Writer) (*buildResult, error) {
 	idx = mutate.Annotations(idx, o.Labels).(v1.ImageIndex)
 	digest, err := idx.Digest()
 	if err != nil {
-		return nil, fmt.Errorf("computing the index digest: %w", err)
+		return v1.Hash{}, fmt.Errorf("computing the index digest: %w", err)
 	}
 	step("index %s (%d platform(s))", digest, len(o.Binaries))
 
-	res := &buildResult{Index: idx, Digest: digest, Layout: filepath.Join(o.OutDir, "oci"), Tarballs: map[string]string{}}
+	layoutDir := filepath.Join(o.OutDir, "oci")
 	// A fresh layout each time: appending to an old one would keep stale
 	// blobs and a second index.json entry. Only ever remove a layout, never
 	// a directory someone pointed --out at by mistake.
-	if err := removeOldLayout(res.Layout); err != nil {
-		return nil, err
+	if err := removeOldLayout(layoutDir); err != nil {
+		return v1.Hash{}, err
 	}
-	lp, err := layout.Write(res.Layout, empty.Index)
+	lp, err := layout.Write(layoutDir, empty.Index)
 	if err != nil {
-		return nil, fmt.Errorf("writing the OCI layout %s: %w", res.Layout, err)
+		return v1.Hash{}, fmt.Errorf("writing the OCI layout %s: %w", layoutDir, err)
 	}
 	if err := lp.AppendIndex(idx, layout.WithAnnotations(map[string]string{
 		annotationRefName:       o.Tag.TagStr(),
 		annotationContainerName: o.Tag.Name(),
 	})); err != nil {
-		return nil, fmt.Errorf("writing the OCI layout %s: %w", res.Layout, err)
+		return v1.Hash{}, fmt.Errorf("writing the OCI layout %s: %w", layoutDir, err)
 	}
-	step("OCI layout   %s (push it with: image push --layout %s REGISTRY/REPO:TAG)", res.Layout, res.Layout)
+	step("OCI layout     %s (all platforms; image push --layout %s pushes it)", layoutDir, layoutDir)
 
 	for _, b := range o.Binaries {
 		plat := b.Platform.String()
 		file := filepath.Join(o.OutDir, o.Name+"-"+strings.ReplaceAll(plat, "/", "-")+".tar")
 		if err := tarball.WriteToFile(file, *o.Tag, images[plat]); err != nil {
-			return nil, fmt.Errorf("writing the %s docker archive %s: %w", plat, file, err)
+			return v1.Hash{}, fmt.Errorf("writing the %s docker archive %s: %w", plat, file, err)
 		}
-		res.Tarballs[plat] = file
 		step("docker archive %s (%s, tagged %s: docker load -i / podman load -i)", file, plat, o.Tag)
 	}
 	fmt.Fprintf(out, "image: %s@%s\n", o.Tag, digest)
-	return res, nil
+	return digest, nil
 }
 
 // removeOldLayout removes dir if it holds an OCI layout, and refuses to
