@@ -87,17 +87,25 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// runMake runs the repository's Makefile, as a user would, and returns its output.
-func runMake(t *testing.T, args ...string) string {
-	t.Helper()
+// makeOutput runs the repository's Makefile, as a user would.
+func makeOutput(args ...string) (string, error) {
 	cmd := exec.Command("make", append([]string{"-C", repoRoot, "--no-print-directory"}, args...)...)
 	// A parent make's flags (-s, -j, jobserver) are not for this one.
 	cmd.Env = append(os.Environ(), "MAKEFLAGS=", "MAKELEVEL=")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		t.Fatalf("make %s: %v\n%s", strings.Join(args, " "), err, out)
+		return string(out), fmt.Errorf("make %s: %w\n%s", strings.Join(args, " "), err, out)
 	}
-	return string(out)
+	return string(out), nil
+}
+
+func runMake(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := makeOutput(args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // makeVars is what `make version` prints: VERSION, COMMIT, SOURCE_DATE_EPOCH, CREATED.
@@ -130,13 +138,7 @@ func builtImage(t *testing.T) string {
 	t.Helper()
 	first.once.Do(func() {
 		first.dir = filepath.Join(scratch, "first")
-		cmd := exec.Command("make", "-C", repoRoot, "--no-print-directory", "image", "IMAGE_DIR="+first.dir, "IMG="+testIMG)
-		cmd.Env = append(os.Environ(), "MAKEFLAGS=", "MAKELEVEL=")
-		out, err := cmd.CombinedOutput()
-		first.out = string(out)
-		if err != nil {
-			first.err = fmt.Errorf("make image: %w\n%s", err, out)
-		}
+		first.out, first.err = makeOutput("image", "IMAGE_DIR="+first.dir, "IMG="+testIMG)
 	})
 	if first.err != nil {
 		t.Fatal(first.err)
