@@ -32,7 +32,7 @@ if latest=$(git grep --untracked -nE '[[:alnum:]_./-]:latest([^[:alnum:]_.-]|$)'
 fi
 
 echo ">> verify: go.mod files are tidy"
-for mod in . hack/tools hack/tools/etcd hack/tools/golangci-lint hack/tools/prometheus hack/tools/helm; do
+for mod in . hack/tools hack/tools/etcd hack/tools/golangci-lint hack/tools/prometheus hack/tools/helm hack/tools/image; do
 	if ! (cd "$mod" && go mod tidy -diff >/dev/null 2>&1); then
 		echo "verify: $mod/go.mod is not tidy: run (cd $mod && go mod tidy)" >&2
 		fail=1
