@@ -10,6 +10,7 @@ fail=0
 
 generated() {
 	git ls-files -co --exclude-standard -- 'api/**/zz_generated.*.go' config/crd/bases config/rbac/role.yaml manifest
+	git ls-files -co --exclude-standard -- config/prometheus/prometheusrule.yaml
 }
 snapshot() { generated | sort | xargs -r sha256sum; }
 
