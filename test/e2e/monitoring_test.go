@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -211,7 +213,7 @@ scrape_configs:
 			}
 			return nil
 		})
-		t.Logf("panels without data here (metering is off): %v", keys(empty))
+		t.Logf("panels without data here (metering is off): %v", keysOf(empty))
 
 		// The variables' own queries (Grafana's label_values(selector, label)).
 		want := map[string]string{"job": "appserver-operator", "namespace": ns, "name": "no-sa"}
@@ -245,6 +247,112 @@ scrape_configs:
 	})
 }
 
+// TestMonitoringComponent renders config/default with the kustomize component
+// config/prometheus: the ServiceMonitor must select the operator's metrics
+// Service and port, keep the state metrics' namespace label, and the
+// PrometheusRule must hold alerts.yaml unchanged.
+func TestMonitoringComponent(t *testing.T) {
+	dir := t.TempDir()
+	// kustomize takes relative paths only.
+	rel := func(p ...string) string {
+		r, err := filepath.Rel(dir, filepath.Join(append([]string{root, "config"}, p...)...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	overlay := fmt.Sprintf("namespace: team-a\nresources:\n- %s\ncomponents:\n- %s\n", rel("default"), rel("prometheus"))
+	if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(overlay), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(filepath.Join(root, "bin", "kubectl"), "kustomize", dir).CombinedOutput()
+	if err != nil {
+		t.Fatalf("kubectl kustomize: %v\n%s", err, out)
+	}
+	type object struct {
+		Kind     string `json:"kind"`
+		Metadata struct {
+			Name      string            `json:"name"`
+			Namespace string            `json:"namespace"`
+			Labels    map[string]string `json:"labels"`
+		} `json:"metadata"`
+		Spec json.RawMessage `json:"spec"`
+	}
+	objs := map[string]object{}
+	for _, doc := range strings.Split(string(out), "\n---\n") {
+		var o object
+		if err := yaml.Unmarshal([]byte(doc), &o); err != nil {
+			t.Fatal(err)
+		}
+		objs[o.Kind+"/"+o.Metadata.Name] = o
+	}
+	svc, sm, pr := objs["Service/appserver-operator"], objs["ServiceMonitor/appserver-operator"], objs["PrometheusRule/appserver-operator"]
+	if svc.Kind == "" || sm.Kind == "" || pr.Kind == "" {
+		t.Fatalf("want the Service, the ServiceMonitor and the PrometheusRule appserver-operator, got %v", keysOf(objs))
+	}
+	type servicePort struct {
+		Name string `json:"name"`
+		Port int    `json:"port"`
+	}
+	var svcSpec struct {
+		Ports []servicePort `json:"ports"`
+	}
+	var smSpec struct {
+		Selector struct {
+			MatchLabels map[string]string `json:"matchLabels"`
+		} `json:"selector"`
+		Endpoints []struct {
+			Port        string `json:"port"`
+			Path        string `json:"path"`
+			HonorLabels bool   `json:"honorLabels"`
+		} `json:"endpoints"`
+	}
+	if err := json.Unmarshal(svc.Spec, &svcSpec); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(sm.Spec, &smSpec); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range smSpec.Selector.MatchLabels {
+		if svc.Metadata.Labels[k] != v {
+			t.Errorf("the ServiceMonitor selects %s=%s, the Service's labels are %v", k, v, svc.Metadata.Labels)
+		}
+	}
+	if len(smSpec.Selector.MatchLabels) == 0 || len(smSpec.Endpoints) != 1 {
+		t.Fatalf("ServiceMonitor spec %s", sm.Spec)
+	}
+	ep := smSpec.Endpoints[0]
+	if !slices.ContainsFunc(svcSpec.Ports, func(p servicePort) bool { return p.Name == ep.Port && p.Port == 8383 }) || ep.Path != "/metrics" || !ep.HonorLabels {
+		t.Errorf("ServiceMonitor endpoint %+v: want the Service's port %q (8383), /metrics, honorLabels", ep, ep.Port)
+	}
+	if sm.Metadata.Namespace != "team-a" || pr.Metadata.Namespace != "team-a" {
+		t.Errorf("namespaces %q and %q, want the overlay's team-a", sm.Metadata.Namespace, pr.Metadata.Namespace)
+	}
+	src, err := os.ReadFile(filepath.Join(root, "config", "prometheus", "alerts.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want, got any
+	if err := yaml.Unmarshal(src, &want); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(pr.Spec, &got); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(want, got) {
+		t.Errorf("the PrometheusRule's spec differs from alerts.yaml (run make manifests):\n%s", pr.Spec)
+	}
+}
+
+func keysOf[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
 var (
 	variableRef      = regexp.MustCompile(`\$\{?(\w+)\}?`)
 	labelValuesQuery = regexp.MustCompile(`^label_values\((.+),\s*(\w+)\)$`)
@@ -266,15 +374,6 @@ func substitute(expr string, vars map[string]string) (string, error) {
 		return "", fmt.Errorf("%s: unknown variables %v", expr, unknown)
 	}
 	return out, nil
-}
-
-func keys(m map[string]string) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
 
 type rulesFile struct {
