@@ -236,6 +236,34 @@ scrape_configs:
 		}
 	})
 
+	t.Run("the state metrics describe both servers", func(t *testing.T) {
+		want := map[string]map[string]string{
+			"good":  {"desired": "1", "ready": "1", "available": "1", "updated": "1"},
+			"no-sa": {"desired": "1", "ready": "0", "available": "0", "updated": "0"},
+		}
+		eventually(t, 30*time.Second, "appserver_applicationserver_replicas of good and no-sa", func() error {
+			res, err := prom.query(fmt.Sprintf(`appserver_applicationserver_replicas{namespace=%q}`, ns))
+			if err != nil {
+				return err
+			}
+			got := map[string]map[string]string{}
+			for _, r := range res {
+				if got[r.Metric["name"]] == nil {
+					got[r.Metric["name"]] = map[string]string{}
+				}
+				got[r.Metric["name"]][r.Metric["state"]] = fmt.Sprint(r.Value[1])
+			}
+			if !reflect.DeepEqual(got, want) {
+				return fmt.Errorf("got %v, want %v", got, want)
+			}
+			return nil
+		})
+		res, err := prom.query(fmt.Sprintf(`appserver_applicationserver_info{namespace=%q,name="good"}`, ns))
+		if err != nil || len(res) != 1 || res[0].Metric["image"] != good.Spec.Deployment.Image {
+			t.Errorf("info of good: %v (%v), want one series with image %s", res, err, good.Spec.Deployment.Image)
+		}
+	})
+
 	t.Run("only the leader reports the state metrics", func(t *testing.T) {
 		res, err := prom.query(fmt.Sprintf(`count by (instance) (appserver_applicationserver_info{namespace=%q})`, ns))
 		if err != nil {
