@@ -60,6 +60,7 @@ manifests: $(CONTROLLER_GEN) $(KUBECTL) ## Generate the CRD and RBAC into config
 	$(CONTROLLER_GEN) crd rbac:roleName=appserver-operator paths=./... \
 		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
 	@IMG='$(IMG)' hack/manifests.sh
+	@hack/prometheusrule.sh
 
 .PHONY: fmt
 fmt: ## Run gofmt on the code.
@@ -82,12 +83,17 @@ verify: $(CONTROLLER_GEN) $(KUBECTL) ## Fail when generated files or go.mod file
 ##@ Test
 
 .PHONY: test
-test: tools verify test-unit test-integration test-e2e test-image ## Run everything CI runs: verify, unit, integration, end-to-end, image.
+test: tools verify test-unit test-rules test-integration test-e2e test-image ## Run everything CI runs: verify, unit, alert rules, integration, end-to-end, image.
 
 .PHONY: test-unit
 test-unit: ## Unit tests and a short fuzz run of the builders (no API server).
 	go test $(GOTESTFLAGS) ./...
 	go test -run '^$$' -fuzz FuzzBuilders -fuzztime 20s ./internal/resources/
+
+.PHONY: test-rules
+test-rules: $(BIN)/promtool ## Check the alert rules and run their unit tests (promtool check rules, promtool test rules).
+	$(BIN)/promtool check rules config/prometheus/alerts.yaml
+	$(BIN)/promtool test rules config/prometheus/tests/*.yaml
 
 .PHONY: test-integration
 test-integration: tools ## Integration tests against a real kube-apiserver and etcd (envtest).
@@ -173,3 +179,5 @@ $(CONTROLLER_GEN) $(GOLANGCI_LINT) $(KUBECTL):
 	@hack/tools/build.sh $(notdir $@)
 $(HELM):
 	@hack/tools/build.sh helm
+$(BIN)/promtool:
+	@hack/tools/build.sh promtool

@@ -10,7 +10,8 @@ fail=0
 
 generated() {
 	git ls-files -co --exclude-standard -- 'api/**/zz_generated.*.go' config/crd/bases config/rbac/role.yaml manifest \
-		config/manager/kustomization.yaml charts/appserver-operator/Chart.yaml charts/appserver-operator/crds charts/appserver-operator/files
+		config/manager/kustomization.yaml charts/appserver-operator/Chart.yaml charts/appserver-operator/crds charts/appserver-operator/files \
+		config/prometheus/prometheusrule.yaml
 }
 snapshot() { generated | sort | xargs -r sha256sum; }
 

@@ -37,6 +37,7 @@ import (
 	"github.com/appserver-operator/appserver-operator/internal/metering"
 	"github.com/appserver-operator/appserver-operator/internal/profiling"
 	"github.com/appserver-operator/appserver-operator/internal/settings"
+	"github.com/appserver-operator/appserver-operator/internal/statemetrics"
 	"github.com/appserver-operator/appserver-operator/internal/version"
 )
 
@@ -204,6 +205,22 @@ func Run(ctx context.Context, o Options) error {
 		Recorder:                mgr.GetEventRecorder("appserver-operator"),
 		MaxConcurrentReconciles: o.MaxConcurrentReconciles,
 	}
+	// The per-server state metrics come from the elected leader only: a
+	// standby has no ApplicationServer informer (the controller and the
+	// scraper that open it run on the leader) and would otherwise open one
+	// for the metrics, and double every series.
+	state := statemetrics.New(mgr.GetCache(), func() bool {
+		select {
+		case <-mgr.Elected():
+			return true
+		default:
+			return false
+		}
+	}, log.WithName("statemetrics"))
+	if err := ctrlmetrics.Registry.Register(state); err != nil {
+		return fmt.Errorf("registering the state metrics: %w", err)
+	}
+	defer ctrlmetrics.Registry.Unregister(state)
 	var scraper *metering.Scraper
 	if s.MeteringEnabled {
 		if scraper, err = addMetering(mgr, rec, s, o, cfg); err != nil {

@@ -495,6 +495,7 @@ func TestHelmMonitoringObjects(t *testing.T) {
 		metav1.TypeMeta `json:",inline"`
 		Metadata        metav1.ObjectMeta `json:"metadata"`
 		Spec            struct {
+			JobLabel          string               `json:"jobLabel"`
 			Selector          metav1.LabelSelector `json:"selector"`
 			NamespaceSelector struct {
 				MatchNames []string `json:"matchNames"`
@@ -503,7 +504,8 @@ func TestHelmMonitoringObjects(t *testing.T) {
 				Port     string `json:"port"`
 				Path     string `json:"path"`
 				Scheme   string `json:"scheme"`
-				Interval string `json:"interval"`
+				Interval    string `json:"interval"`
+				HonorLabels bool   `json:"honorLabels"`
 			} `json:"endpoints"`
 		} `json:"spec"`
 	}
@@ -523,6 +525,14 @@ func TestHelmMonitoringObjects(t *testing.T) {
 	if !metricsPort || len(sm.Spec.Endpoints) != 1 || sm.Spec.Endpoints[0].Port != "metrics" ||
 		sm.Spec.Endpoints[0].Path != "/metrics" || sm.Spec.Endpoints[0].Interval != "30s" {
 		t.Errorf("the ServiceMonitor's endpoints %+v do not scrape the Service's metrics port 8383 (%+v)", sm.Spec.Endpoints, svc.Spec.Ports)
+	}
+	// The alert rules name job="appserver-operator", whatever the release is called.
+	if sm.Spec.JobLabel == "" || svc.Labels[sm.Spec.JobLabel] != "appserver-operator" {
+		t.Errorf("the ServiceMonitor's jobLabel %q gives job %q, want appserver-operator (the alert rules' job)", sm.Spec.JobLabel, svc.Labels[sm.Spec.JobLabel])
+	}
+	// The state metrics' namespace label is the server's, not the Service's.
+	if len(sm.Spec.Endpoints) == 1 && !sm.Spec.Endpoints[0].HonorLabels {
+		t.Error("the ServiceMonitor does not honour the metrics' labels: the servers' namespace label would become exported_namespace")
 	}
 	if sm.Metadata.Labels["release"] != "prom" {
 		t.Errorf("serviceMonitor.labels not applied: %v", sm.Metadata.Labels)

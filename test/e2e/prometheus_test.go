@@ -257,8 +257,16 @@ func startPrometheus(t *testing.T, promBin string) *prometheusProcess {
 	if err := tmpl.Execute(&config, vars); err != nil {
 		t.Fatal(err)
 	}
+	return runPrometheus(t, promBin, dir, config.String())
+}
+
+// runPrometheus runs Prometheus with config (written to dir/prometheus.yml;
+// relative paths in it are relative to dir) on a free loopback port with its
+// storage in dir, until the test ends, and waits until it is ready.
+func runPrometheus(t *testing.T, promBin, dir, config string) *prometheusProcess {
+	t.Helper()
 	configFile := filepath.Join(dir, "prometheus.yml")
-	if err := os.WriteFile(configFile, config.Bytes(), 0o600); err != nil {
+	if err := os.WriteFile(configFile, []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}
 
@@ -292,7 +300,7 @@ func startPrometheus(t *testing.T, promBin string) *prometheusProcess {
 			if out, err := os.ReadFile(logPath); err == nil {
 				t.Logf("Prometheus log (last 4 KiB):\n%s", testutil.Tail(string(out), 4096))
 			}
-			t.Logf("Prometheus configuration:\n%s", config.String())
+			t.Logf("Prometheus configuration:\n%s", config)
 		}
 	})
 	p := &prometheusProcess{base: "http://" + addr, hc: &http.Client{Timeout: 10 * time.Second}}
