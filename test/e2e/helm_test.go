@@ -501,9 +501,9 @@ func TestHelmMonitoringObjects(t *testing.T) {
 				MatchNames []string `json:"matchNames"`
 			} `json:"namespaceSelector"`
 			Endpoints []struct {
-				Port     string `json:"port"`
-				Path     string `json:"path"`
-				Scheme   string `json:"scheme"`
+				Port        string `json:"port"`
+				Path        string `json:"path"`
+				Scheme      string `json:"scheme"`
 				Interval    string `json:"interval"`
 				HonorLabels bool   `json:"honorLabels"`
 			} `json:"endpoints"`
