@@ -111,11 +111,11 @@ up() {
 		}
 	fi
 	echo ">> waiting for the API server"
-	wait_for 60 "the API server to answer /readyz" kubectl get --raw /readyz
+	wait_for 180 "the API server to answer /readyz" kubectl get --raw /readyz
 	echo ">> creating nodes kwok-node-0, kwok-node-1 and kwok-loopback (pods on it get 127.0.10.x IPs)"
 	nodes | kubectl apply -f - >/dev/null
-	wait_for 60 "3 Ready nodes" nodes_ready
-	wait_for 60 "the default ServiceAccount" kubectl -n default get serviceaccount default
+	wait_for 180 "3 Ready nodes" nodes_ready
+	wait_for 180 "the default ServiceAccount" kubectl -n default get serviceaccount default
 	cat <<EOF
 >> cluster $name is ready.
    kubeconfig: $kubeconfig
