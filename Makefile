@@ -80,6 +80,10 @@ verify: $(CONTROLLER_GEN) $(KUBECTL) ## Fail when generated files or go.mod file
 	@hack/verify.sh
 	@$(MAKE) --no-print-directory lint lint-chart
 
+.PHONY: vulncheck
+vulncheck: ## Run govulncheck against the offline database in bin/vulndb (make verify runs it; ~50 s).
+	@hack/vulncheck.sh
+
 ##@ Test
 
 .PHONY: test

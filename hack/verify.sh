@@ -33,12 +33,15 @@ if latest=$(git grep --untracked -nE '[[:alnum:]_./-]:latest([^[:alnum:]_.-]|$)'
 fi
 
 echo ">> verify: go.mod files are tidy"
-for mod in . hack/tools hack/tools/etcd hack/tools/golangci-lint hack/tools/prometheus hack/tools/helm hack/tools/image; do
+for mod in . hack/tools hack/tools/etcd hack/tools/golangci-lint hack/tools/prometheus hack/tools/helm hack/tools/image hack/tools/govulncheck; do
 	if ! (cd "$mod" && go mod tidy -diff >/dev/null 2>&1); then
 		echo "verify: $mod/go.mod is not tidy: run (cd $mod && go mod tidy)" >&2
 		fail=1
 	fi
 done
+
+echo ">> verify: govulncheck (offline database, bin/vulndb)"
+hack/vulncheck.sh || fail=1
 
 echo ">> verify: gofmt"
 unformatted=$(gofmt -s -l $(git ls-files -co --exclude-standard '*.go'))

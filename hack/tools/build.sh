@@ -33,8 +33,13 @@ declare -A spec=(
 	[prometheus]="$tools_dir/prometheus|github.com/prometheus/prometheus/cmd/prometheus|github.com/prometheus/prometheus|remove_all_sd,enable_kubernetes_sd"
 	[promtool]="$tools_dir/prometheus|github.com/prometheus/prometheus/cmd/promtool|github.com/prometheus/prometheus|remove_all_sd,enable_kubernetes_sd"
 	[helm]="$tools_dir/helm|helm.sh/helm/v4/cmd/helm|helm.sh/helm/v4"
+	[govulncheck]="$tools_dir/govulncheck|golang.org/x/vuln/cmd/govulncheck|golang.org/x/vuln"
+	# Not a binary: the vulnerability database (bin/vulndb, v1 format for
+	# govulncheck -db file://), indexed offline from the OSV files the
+	# golang.org/x/vulndb module ships, by that module's cmd/indexdb.
+	[vulndb]="$tools_dir/govulncheck|golang.org/x/vulndb/cmd/indexdb|golang.org/x/vulndb"
 )
-order=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok kwokctl controller-gen golangci-lint prometheus promtool helm)
+order=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok kwokctl controller-gen golangci-lint prometheus promtool helm govulncheck vulndb)
 
 version_ldflags() { # module version -> extra -ldflags setting the binary's own version
 	local module=$1 version=$2
@@ -92,7 +97,13 @@ for p in "${pending[@]}"; do
 	start=$(date +%s)
 	printf '>> %-24s %s@%s ... ' "$t" "$module" "$version"
 	ldflags="-s -w $(version_ldflags "$module" "$version")"
-	(cd "$dir" && go build -trimpath -tags "$tags" -ldflags "$ldflags" -o "$bin/$t.tmp" "$pkg")
+	if [ "$t" = vulndb ]; then
+		rm -rf "$bin/$t.tmp"
+		(cd "$dir" && go mod download "$module" && go run -trimpath "$pkg" -vulns "$(go list -m -f '{{.Dir}}' "$module")/data/osv" -out "$bin/$t.tmp")
+		rm -rf "$bin/$t"
+	else
+		(cd "$dir" && go build -trimpath -tags "$tags" -ldflags "$ldflags" -o "$bin/$t.tmp" "$pkg")
+	fi
 	mv "$bin/$t.tmp" "$bin/$t"
 	echo "$version" >"$stamps/$t"
 	echo "done in $(($(date +%s) - start))s"
