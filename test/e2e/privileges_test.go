@@ -94,6 +94,7 @@ func TestLeastPrivilege(t *testing.T) {
 		sa := podServiceAccount(t, saNS)
 		saKubeconfig := serviceAccountKubeconfig(t, saNS, sa)
 		user := "system:serviceaccount:" + saNS + ":" + sa
+		groups := []string{"system:serviceaccounts", "system:serviceaccounts:" + saNS, "system:authenticated"}
 		for _, s := range scopes {
 			base := grantedIn(t, baselineKubeconfig, s.ns)
 			got := subtract(grantedIn(t, saKubeconfig, s.ns), base)
@@ -106,8 +107,14 @@ func TestLeastPrivilege(t *testing.T) {
 			if secrets := secretGrants(got); len(secrets) > 0 {
 				t.Errorf("%s may touch Secrets in %s (namespace %s); no feature needs it:%s", user, s.what, s.ns, bullets(secrets))
 			}
-			assertNoSecretAccess(t, user, []string{"system:serviceaccounts", "system:serviceaccounts:" + saNS, "system:authenticated"}, s.ns)
+			assertNoSecretAccess(t, user, groups, s.ns)
+			// A control: the same question about what the list grants
+			// is answered yes, so the noes above are the authorizer's.
+			if slices.Contains(want, "list deployments.apps") && !allowed(t, user, groups, s.ns, "list", "apps", "deployments") {
+				t.Errorf("%s may not list Deployments in %s (namespace %s), which its rules grant", user, s.what, s.ns)
+			}
 		}
+		assertNoSecretAccess(t, user, groups, metav1.NamespaceAll)
 	}
 	union := func(lists ...[]string) []string { return slices.Concat(lists...) }
 
@@ -292,21 +299,34 @@ func secretGrants(entries []string) []string {
 }
 
 // assertNoSecretAccess asks the authorizer directly (SubjectAccessReview,
-// not the rules' listing) whether user may read or change Secrets in ns.
+// not the rules' listing) whether user may read or change Secrets in ns
+// (metav1.NamespaceAll: in every namespace at once, as a ClusterRole would
+// grant).
 func assertNoSecretAccess(t *testing.T, user string, groups []string, ns string) {
 	t.Helper()
-	for _, verb := range []string{"get", "list", "watch", "create", "update", "patch", "delete"} {
-		sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
-			User: user, Groups: groups,
-			ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: ns, Verb: verb, Resource: "secrets"},
-		}}
-		if err := k8s.Create(context.Background(), sar); err != nil {
-			t.Fatal(err)
-		}
-		if sar.Status.Allowed {
-			t.Errorf("%s may %s Secrets in %s (%s)", user, verb, ns, sar.Status.Reason)
+	where := "namespace " + ns
+	if ns == metav1.NamespaceAll {
+		where = "all namespaces"
+	}
+	for _, verb := range []string{"get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"} {
+		if allowed(t, user, groups, ns, verb, "", "secrets") {
+			t.Errorf("%s may %s Secrets in %s; no feature needs it", user, verb, where)
 		}
 	}
+}
+
+// allowed asks the authorizer (SubjectAccessReview, as the admin) whether
+// user may do verb on the resource in ns.
+func allowed(t *testing.T, user string, groups []string, ns, verb, group, resource string) bool {
+	t.Helper()
+	sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
+		User: user, Groups: groups,
+		ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: ns, Verb: verb, Group: group, Resource: resource},
+	}}
+	if err := k8s.Create(context.Background(), sar); err != nil {
+		t.Fatal(err)
+	}
+	return sar.Status.Allowed
 }
 
 // podServiceAccount returns the ServiceAccount of the one Deployment in ns.
