@@ -46,7 +46,11 @@ var (
 		"poddisruptionbudgets.policy: create,delete,get,list,patch,watch",
 		"pods: get,list,watch",
 		"services: create,delete,get,list,patch,watch",
-		// The metrics endpoint's authentication and authorization.
+		// METERING_AUTH=kubernetes: the metering API's TokenReview and
+		// SubjectAccessReview. Both are cluster-scoped resources: where
+		// a Role grants them (the namespaced installs) the rules review
+		// lists them, but the authorizer refuses the request, so that
+		// setting cannot work there today (reported with issue 13).
 		"subjectaccessreviews.authorization.k8s.io: create",
 		"tokenreviews.authentication.k8s.io: create",
 	}
