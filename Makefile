@@ -81,7 +81,7 @@ verify: $(CONTROLLER_GEN) $(KUBECTL) ## Fail when generated files or go.mod file
 	@$(MAKE) --no-print-directory lint lint-chart
 
 .PHONY: vulncheck
-vulncheck: ## Run govulncheck against the offline database in bin/vulndb (make verify runs it; ~50 s).
+vulncheck: ## Run govulncheck against the offline database in bin/vulndb (make verify runs it; ~30 s).
 	@hack/vulncheck.sh
 
 ##@ Test
