@@ -17,16 +17,20 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/go-logr/logr"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/appserver-operator/appserver-operator/api/v1alpha1"
 	"github.com/appserver-operator/appserver-operator/internal/operator"
@@ -80,6 +84,7 @@ func main() {
 		fatal(err)
 	}
 	c.root = root
+	ctrllog.SetLogger(logr.Discard())
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err = run(ctx, c)
 	stop()
@@ -213,7 +218,17 @@ func runSide(ctx context.Context, c config, nodes int, withOp bool, tmpl *v1alph
 		if err := kubectl(c.root, kubeconfig, "apply", "--server-side", "-f", filepath.Join(c.root, "config", "crd", "bases")); err != nil {
 			return nil, nil, err
 		}
-		if err := kubectl(c.root, kubeconfig, "wait", "--for", "condition=Established", "--timeout", "60s", "crd/applicationservers.appserver.dev"); err != nil {
+		if err := poll(ctx, time.Minute, "the ApplicationServer CRD to be Established", func() (bool, error) {
+			out, err := exec.Command(filepath.Join(c.root, "bin", "kubectl"), "--kubeconfig", kubeconfig, "get", "crd", "applicationservers.appserver.dev",
+				"-o", `jsonpath={.status.conditions[?(@.type=="Established")].status}`).Output()
+			return err == nil && string(out) == "True", nil
+		}); err != nil {
+			return nil, nil, err
+		}
+	}
+	var gcProbe *corev1.ConfigMap
+	if withOp {
+		if gcProbe, err = s.startGCProbe(ctx); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -265,6 +280,11 @@ func runSide(ctx context.Context, c config, nodes int, withOp bool, tmpl *v1alph
 		return nil, nil, err
 	}
 	// Delete.
+	if gcProbe != nil {
+		if err := s.waitGCProbe(ctx, gcProbe); err != nil {
+			return nil, nil, err
+		}
+	}
 	if res.del, err = s.measure(ctx, "delete", s.deleteOne, s.gone); err != nil {
 		return nil, nil, err
 	}

@@ -127,10 +127,14 @@ func (p *operatorProcess) scrape() (opMetrics, error) {
 			}
 			h := s.GetHistogram()
 			m.reconciles += float64(h.GetSampleCount())
+			inf := false
 			for _, b := range h.GetBucket() {
 				m.buckets[b.GetUpperBound()] += float64(b.GetCumulativeCount())
+				inf = inf || math.IsInf(b.GetUpperBound(), 1)
 			}
-			m.buckets[math.Inf(1)] += float64(h.GetSampleCount())
+			if !inf {
+				m.buckets[math.Inf(1)] += float64(h.GetSampleCount())
+			}
 		}
 	}
 	return m, nil

@@ -14,6 +14,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -401,4 +402,45 @@ func (s *side) idleWindow(ctx context.Context, res *result) error {
 // writes sums the write methods of rest_client_requests_total.
 func writes(byMethod map[string]float64) float64 {
 	return byMethod["POST"] + byMethod["PUT"] + byMethod["PATCH"] + byMethod["DELETE"]
+}
+
+// startGCProbe makes a dependent of an ApplicationServer that is deleted at
+// once. The garbage collector only acts on an owner's deletion once it
+// watches the owner's resource, and it looks for new resources (the CRD just
+// installed) every 30 s: waitGCProbe, before the delete wave, waits until it
+// has collected the probe, so that the wave measures deletion and not the
+// collector's discovery period, as in a cluster where the CRD is old.
+func (s *side) startGCProbe(ctx context.Context) (*corev1.ConfigMap, error) {
+	replicas := int32(1)
+	owner := &v1alpha1.ApplicationServer{
+		ObjectMeta: metav1.ObjectMeta{Name: "bench-gc-probe", Namespace: "default"},
+		Spec:       v1alpha1.ApplicationServerSpec{Deployment: v1alpha1.DeploymentSpec{Image: image1, Replicas: &replicas}},
+	}
+	if err := s.client.Create(ctx, owner); err != nil {
+		return nil, fmt.Errorf("creating the garbage-collector probe: %w", err)
+	}
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{
+		Name: "bench-gc-probe", Namespace: "default",
+		OwnerReferences: []metav1.OwnerReference{{
+			APIVersion: v1alpha1.GroupVersion.String(), Kind: "ApplicationServer", Name: owner.Name, UID: owner.UID,
+		}},
+	}}
+	if err := s.client.Create(ctx, cm); err != nil {
+		return nil, fmt.Errorf("creating the garbage-collector probe: %w", err)
+	}
+	if err := s.client.Delete(ctx, owner); err != nil {
+		return nil, fmt.Errorf("deleting the garbage-collector probe: %w", err)
+	}
+	return cm, nil
+}
+
+func (s *side) waitGCProbe(ctx context.Context, cm *corev1.ConfigMap) error {
+	logf("%s side: waiting for the garbage collector to watch ApplicationServers (it looks for new resources every 30 s)", s.name)
+	return poll(ctx, 3*time.Minute, "the garbage collector to collect its probe", func() (bool, error) {
+		err := s.client.Get(ctx, client.ObjectKeyFromObject(cm), &corev1.ConfigMap{})
+		if apierrors.IsNotFound(err) {
+			return true, nil
+		}
+		return false, err
+	})
 }
