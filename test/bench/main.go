@@ -54,6 +54,8 @@ type config struct {
 	smoke   bool
 	command string
 	root    string
+	// loadStart is the machine's load average (1, 5, 15 min) when the run began.
+	loadStart string
 }
 
 func main() {
@@ -141,6 +143,11 @@ type result struct {
 func run(ctx context.Context, c config) error {
 	nodes := max(2, (c.n+perNode-1)/perNode)
 	start := time.Now()
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		if f := strings.Fields(string(b)); len(f) >= 3 {
+			c.loadStart = strings.Join(f[:3], " ")
+		}
+	}
 	logf("N=%d, %d clients per side, %d kwok nodes per cluster, idle window %s", c.n, c.clients, nodes, c.idle)
 	op, tmpl, err := runSide(ctx, c, nodes, true, nil)
 	if err != nil {
@@ -150,7 +157,7 @@ func run(ctx context.Context, c config) error {
 	if err != nil {
 		return fmt.Errorf("direct side: %w", err)
 	}
-	table := render(c, nodes, op, raw)
+	table := render(c, op, raw)
 	fmt.Println(table)
 	logf("done in %s", time.Since(start).Round(time.Second))
 	if c.out != "" {

@@ -41,7 +41,7 @@ func total(m map[string]float64, pred func(string) bool) float64 {
 func all(string) bool { return true }
 
 // render is the markdown table of one run.
-func render(c config, nodes int, op, raw *result) string {
+func render(c config, op, raw *result) string {
 	var b strings.Builder
 	n := c.n
 	fmt.Fprintf(&b, "| N=%d | direct | operator | operator/direct |\n|---|---|---|---|\n", n)
@@ -152,8 +152,8 @@ func writeDoc(path string, c config, nodes int, table string) error {
 	if i < 0 || j < i {
 		return fmt.Errorf("%s has no %q ... %q section for the table", path, beginMark, endMark)
 	}
-	section := fmt.Sprintf("%s\nRun on %s UTC, commit %s, on %s; two fresh local clusters (hack/cluster.sh, %d kwok nodes each, QPS limits off), %d parallel clients per side.\n\nCommand: `%s`\n\n%s",
-		beginMark, time.Now().UTC().Format("2006-01-02 15:04"), commit(c.root), machine(), nodes, c.clients, c.command, table)
+	section := fmt.Sprintf("%s\nRun on %s UTC, commit %s, on %s (load average %s at the start); two fresh local clusters (hack/cluster.sh, %d kwok nodes each, QPS limits off), %d parallel clients per side.\n\nCommand: `%s`\n\n%s",
+		beginMark, time.Now().UTC().Format("2006-01-02 15:04"), commit(c.root), machine(), c.loadStart, nodes, c.clients, c.command, table)
 	return os.WriteFile(path, []byte(s[:i]+section+s[j:]), 0o644)
 }
 
