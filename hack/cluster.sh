@@ -24,7 +24,7 @@ export KWOK_WORKDIR="$root/.cluster/kwok"
 kubeconfig="$root/.cluster/$name.kubeconfig"
 kubectl() { "$bin/kubectl" --kubeconfig "$kubeconfig" "$@"; }
 node_count=${KWOK_NODES:-2}
-[[ "$node_count" =~ ^[1-9][0-9]?$ ]] || { echo "cluster.sh: bad KWOK_NODES '$node_count' (1 to 99 nodes)" >&2; exit 2; }
+[[ "$node_count" =~ ^[1-9][0-9]{0,2}$ ]] && ((node_count <= 250)) || { echo "cluster.sh: bad KWOK_NODES '$node_count' (1 to 250 nodes)" >&2; exit 2; }
 
 # The nodes: two ordinary kwok nodes, and one whose pods get loopback IPs
 # (127.0.10.0/24), tainted so that only pods that tolerate it land there.
