@@ -87,7 +87,7 @@ vulncheck: ## Run govulncheck against the offline database in bin/vulndb (make v
 ##@ Test
 
 .PHONY: test
-test: tools verify test-unit test-rules test-integration test-e2e test-image ## Run everything CI runs: verify, unit, alert rules, integration, end-to-end, image.
+test: tools verify test-unit test-rules test-integration test-e2e test-image bench-smoke ## Run everything CI runs: verify, unit, alert rules, integration, end-to-end, image.
 
 .PHONY: test-unit
 test-unit: ## Unit tests and a short fuzz run of the builders (no API server).
@@ -110,6 +110,21 @@ test-e2e: tools build ## End-to-end tests on a throwaway local kwok cluster.
 .PHONY: test-helm
 test-helm: tools build ## The chart's and the plain manifests' end-to-end tests only (real helm, local cluster).
 	go test -tags e2e -count=1 -run 'TestHelm|TestNamespacedInstallWithRolesOnly' $(GOTESTFLAGS) ./test/e2e/...
+
+##@ Benchmark
+
+# Servers per run of make bench, and more flags for it (go run ./test/bench -help).
+N ?= 1000
+BENCH_FLAGS ?=
+
+.PHONY: bench
+bench: tools build ## Measure N servers (default 1000) through the operator against direct creation; writes docs/performance.md.
+	go run ./test/bench -n $(N) -cluster bench-$$$$ -out docs/performance.md \
+		-command 'make bench N=$(N)$(if $(BENCH_FLAGS), BENCH_FLAGS="$(BENCH_FLAGS)")' $(BENCH_FLAGS)
+
+.PHONY: bench-smoke
+bench-smoke: tools build ## A small run of the benchmark (N=20) that checks every figure is present; no speed assertion.
+	go run ./test/bench -n 20 -idle 3s -timeout 3m -cluster bench-smoke-$$$$ -smoke
 
 ##@ Build
 

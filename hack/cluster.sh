@@ -7,6 +7,9 @@
 #   hack/cluster.sh down [name]   stop it; no process and no state is left behind
 #   hack/cluster.sh kubeconfig [name]   print the kubeconfig path
 #
+# KWOK_NODES=<n> gives the cluster n ordinary nodes instead of 2 (kwok-node-0 ...
+# kwok-node-<n-1>, 500 pods each), for benchmarks with many pods (make bench).
+#
 # State lives under .cluster/<name>/ in the repository (git-ignored).
 set -euo pipefail
 
@@ -20,16 +23,17 @@ name=${2:-appserver-dev}
 export KWOK_WORKDIR="$root/.cluster/kwok"
 kubeconfig="$root/.cluster/$name.kubeconfig"
 kubectl() { "$bin/kubectl" --kubeconfig "$kubeconfig" "$@"; }
+node_count=${KWOK_NODES:-2}
+[[ "$node_count" =~ ^[1-9][0-9]{0,2}$ ]] && ((node_count <= 250)) || { echo "cluster.sh: bad KWOK_NODES '$node_count' (1 to 250 nodes)" >&2; exit 2; }
 
 # The nodes: two ordinary kwok nodes, and one whose pods get loopback IPs
 # (127.0.10.0/24), tainted so that only pods that tolerate it land there.
 nodes() {
 	local n
-	for n in kwok-node-0 kwok-node-1 kwok-loopback; do
+	for n in $(seq -f 'kwok-node-%g' 0 $((node_count - 1))) kwok-loopback; do
 		local cidr taint=""
 		case $n in
-		kwok-node-0) cidr=10.244.0.0/24 ;;
-		kwok-node-1) cidr=10.244.1.0/24 ;;
+		kwok-node-*) cidr=10.244.${n#kwok-node-}.0/24 ;;
 		kwok-loopback)
 			cidr=127.0.10.0/24
 			taint=$'\n  taints:\n  - key: appserver.dev/loopback\n    value: "true"\n    effect: NoSchedule'
@@ -79,7 +83,7 @@ wait_for() {
 nodes_ready() {
 	local ready
 	ready=$(kubectl get nodes -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | grep -c '^True$')
-	[ "$ready" -ge 3 ]
+	[ "$ready" -ge $((node_count + 1)) ]
 }
 
 up() {
@@ -112,9 +116,9 @@ up() {
 	fi
 	echo ">> waiting for the API server"
 	wait_for 180 "the API server to answer /readyz" kubectl get --raw /readyz
-	echo ">> creating nodes kwok-node-0, kwok-node-1 and kwok-loopback (pods on it get 127.0.10.x IPs)"
+	echo ">> creating nodes kwok-node-0..$((node_count - 1)) and kwok-loopback (pods on it get 127.0.10.x IPs)"
 	nodes | kubectl apply -f - >/dev/null
-	wait_for 180 "3 Ready nodes" nodes_ready
+	wait_for 180 "$((node_count + 1)) Ready nodes" nodes_ready
 	wait_for 180 "the default ServiceAccount" kubectl -n default get serviceaccount default
 	cat <<EOF
 >> cluster $name is ready.
