@@ -77,6 +77,8 @@ type ApplicationServerReconciler struct {
 	// status.metering; MeteringEvents wakes the reconciler when it changes.
 	Metering       MeteringSummaries
 	MeteringEvents <-chan event.GenericEvent
+	// Options are the operator settings the builders need.
+	Options resources.Options
 }
 
 // child is one kind of object an ApplicationServer may have: desired is nil
@@ -87,9 +89,9 @@ type child struct {
 	empty   func() client.Object
 }
 
-func children(as *v1alpha1.ApplicationServer) []child {
+func children(as *v1alpha1.ApplicationServer, opts resources.Options) []child {
 	return []child{
-		{"Deployment", resources.Deployment(as), func() client.Object { return &appsv1.Deployment{} }},
+		{"Deployment", resources.Deployment(as, opts), func() client.Object { return &appsv1.Deployment{} }},
 		{"Service", resources.Service(as), func() client.Object { return &corev1.Service{} }},
 		{"HorizontalPodAutoscaler", nilIfNil(resources.HorizontalPodAutoscaler(as)), func() client.Object { return &autoscalingv2.HorizontalPodAutoscaler{} }},
 		{"Ingress", nilIfNil(resources.Ingress(as)), func() client.Object { return &networkingv1.Ingress{} }},
@@ -120,7 +122,7 @@ func (r *ApplicationServerReconciler) Reconcile(ctx context.Context, req ctrl.Re
 	}
 
 	var o observation
-	for _, c := range children(as) {
+	for _, c := range children(as, r.Options) {
 		obj, notOwned, err := r.reconcileChild(ctx, as, c)
 		switch {
 		case err != nil:

@@ -36,6 +36,7 @@ import (
 	"github.com/appserver-operator/appserver-operator/internal/logging"
 	"github.com/appserver-operator/appserver-operator/internal/metering"
 	"github.com/appserver-operator/appserver-operator/internal/profiling"
+	"github.com/appserver-operator/appserver-operator/internal/resources"
 	"github.com/appserver-operator/appserver-operator/internal/settings"
 	"github.com/appserver-operator/appserver-operator/internal/statemetrics"
 	"github.com/appserver-operator/appserver-operator/internal/version"
@@ -204,6 +205,7 @@ func Run(ctx context.Context, o Options) error {
 		Scheme:                  mgr.GetScheme(),
 		Recorder:                mgr.GetEventRecorder("appserver-operator"),
 		MaxConcurrentReconciles: o.MaxConcurrentReconciles,
+		Options:                 resources.Options{OperatorImage: s.OperatorImage, LogShipperImage: s.LogShipperImage},
 	}
 	// The per-server state metrics come from the elected leader only: a
 	// standby has no ApplicationServer informer (the controller and the

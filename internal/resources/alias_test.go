@@ -86,7 +86,7 @@ func TestMutatingOutputKeepsInput(t *testing.T) {
 	as := fullServer(t)
 	orig := as.DeepCopy()
 
-	dep, svc := Deployment(as), Service(as)
+	dep, svc := Deployment(as, Options{}), Service(as)
 	hpa, ing, pdb := HorizontalPodAutoscaler(as), Ingress(as), PodDisruptionBudget(as)
 
 	dep.Labels["tier"] = "mutated"

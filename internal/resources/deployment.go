@@ -14,9 +14,6 @@ import (
 	"github.com/appserver-operator/appserver-operator/api/v1alpha1"
 )
 
-// ServerContainerName is the name of the application server's container.
-const ServerContainerName = "server"
-
 // MicroProfile Health endpoints used by server.healthCheck.
 const (
 	HealthLivePath    = "/health/live"
@@ -25,7 +22,7 @@ const (
 )
 
 // Deployment builds the Deployment that runs the server's pods.
-func Deployment(as *v1alpha1.ApplicationServer) *appsv1.Deployment {
+func Deployment(as *v1alpha1.ApplicationServer, opts Options) *appsv1.Deployment {
 	d := as.Spec.Deployment
 	dep := &appsv1.Deployment{
 		TypeMeta:   metav1.TypeMeta{APIVersion: appsv1.SchemeGroupVersion.String(), Kind: "Deployment"},
@@ -33,7 +30,7 @@ func Deployment(as *v1alpha1.ApplicationServer) *appsv1.Deployment {
 		Spec: appsv1.DeploymentSpec{
 			Selector:                &metav1.LabelSelector{MatchLabels: SelectorLabels(as)},
 			ProgressDeadlineSeconds: copyPtr(d.ProgressDeadlineSeconds),
-			Template:                podTemplate(as),
+			Template:                podTemplate(as, opts),
 		},
 	}
 	if !hpaEnabled(as) {
@@ -47,7 +44,7 @@ func Deployment(as *v1alpha1.ApplicationServer) *appsv1.Deployment {
 	return dep
 }
 
-func podTemplate(as *v1alpha1.ApplicationServer) corev1.PodTemplateSpec {
+func podTemplate(as *v1alpha1.ApplicationServer, _ Options) corev1.PodTemplateSpec {
 	d := as.Spec.Deployment
 	spec := corev1.PodSpec{
 		Containers:                    []corev1.Container{serverContainer(as)},

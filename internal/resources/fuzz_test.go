@@ -55,7 +55,7 @@ func FuzzBuilders(f *testing.F) {
 		}
 		orig := as.DeepCopy()
 
-		dep := Deployment(as)
+		dep := Deployment(as, Options{})
 		svc := Service(as)
 		hpa := HorizontalPodAutoscaler(as)
 		ing := Ingress(as)

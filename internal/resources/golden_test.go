@@ -213,7 +213,7 @@ func goldenCases(t testing.TB) []goldenCase {
 // children builds every child of as, in apply order, leaving out those the
 // builders do not create.
 func children(as *v1alpha1.ApplicationServer) []any {
-	out := []any{Deployment(as), Service(as)}
+	out := []any{Deployment(as, Options{}), Service(as)}
 	if h := HorizontalPodAutoscaler(as); h != nil {
 		out = append(out, h)
 	}
@@ -311,7 +311,7 @@ func TestGoldenCasesShape(t *testing.T) {
 
 	t.Run("minimal", func(t *testing.T) {
 		as := byName["minimal"]
-		dep, svc := Deployment(as), Service(as)
+		dep, svc := Deployment(as, Options{}), Service(as)
 		if got := ptr.Deref(dep.Spec.Replicas, -1); got != 1 {
 			t.Errorf("replicas = %d, want 1", got)
 		}
@@ -341,7 +341,7 @@ func TestGoldenCasesShape(t *testing.T) {
 	})
 	t.Run("hpa-enabled", func(t *testing.T) {
 		as := byName["hpa-enabled"]
-		if r := Deployment(as).Spec.Replicas; r != nil {
+		if r := Deployment(as, Options{}).Spec.Replicas; r != nil {
 			t.Errorf("replicas = %d, want unset while the autoscaler is enabled", *r)
 		}
 		h := HorizontalPodAutoscaler(as)
@@ -357,13 +357,13 @@ func TestGoldenCasesShape(t *testing.T) {
 		if HorizontalPodAutoscaler(as) != nil {
 			t.Error("HorizontalPodAutoscaler built although disabled")
 		}
-		if got := ptr.Deref(Deployment(as).Spec.Replicas, -1); got != 3 {
+		if got := ptr.Deref(Deployment(as, Options{}).Spec.Replicas, -1); got != 3 {
 			t.Errorf("replicas = %d, want 3", got)
 		}
 	})
 	t.Run("timezone-and-env-tz", func(t *testing.T) {
 		var tz []string
-		for _, e := range Deployment(byName["timezone-and-env-tz"]).Spec.Template.Spec.Containers[0].Env {
+		for _, e := range Deployment(byName["timezone-and-env-tz"], Options{}).Spec.Template.Spec.Containers[0].Env {
 			if e.Name == "TZ" {
 				tz = append(tz, e.Value)
 			}
@@ -375,7 +375,7 @@ func TestGoldenCasesShape(t *testing.T) {
 	t.Run("shared-target-port", func(t *testing.T) {
 		as := byName["shared-target-port"]
 		want := []corev1.ContainerPort{{Name: "http", ContainerPort: 8080, Protocol: corev1.ProtocolTCP}}
-		if got := Deployment(as).Spec.Template.Spec.Containers[0].Ports; !slices.Equal(got, want) {
+		if got := Deployment(as, Options{}).Spec.Template.Spec.Containers[0].Ports; !slices.Equal(got, want) {
 			t.Errorf("container ports = %+v, want %+v", got, want)
 		}
 		if got := len(Service(as).Spec.Ports); got != 2 {
@@ -383,7 +383,7 @@ func TestGoldenCasesShape(t *testing.T) {
 		}
 	})
 	t.Run("topology-spread", func(t *testing.T) {
-		c := Deployment(byName["topology-spread"]).Spec.Template.Spec.TopologySpreadConstraints
+		c := Deployment(byName["topology-spread"], Options{}).Spec.Template.Spec.TopologySpreadConstraints
 		if len(c) != 2 || c[0].LabelSelector == nil || c[1].LabelSelector == nil {
 			t.Fatalf("constraints = %+v", c)
 		}

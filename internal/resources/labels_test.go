@@ -118,14 +118,14 @@ func TestSelector(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Selector %q does not parse: %v", got, err)
 	}
-	fromLabels, err := metav1.LabelSelectorAsSelector(Deployment(as).Spec.Selector)
+	fromLabels, err := metav1.LabelSelectorAsSelector(Deployment(as, Options{}).Spec.Selector)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if parsed.String() != fromLabels.String() {
 		t.Errorf("Selector %q differs from the Deployment's selector %q", parsed, fromLabels)
 	}
-	if !parsed.Matches(labels.Set(Deployment(as).Spec.Template.Labels)) {
+	if !parsed.Matches(labels.Set(Deployment(as, Options{}).Spec.Template.Labels)) {
 		t.Errorf("Selector %q does not match the pod template's labels", got)
 	}
 }

@@ -104,7 +104,7 @@ func (s *side) createOne(ctx context.Context, i int) error {
 		})
 	}
 	as := s.server(i, image1)
-	if err := s.client.Create(ctx, resources.Deployment(as)); err != nil {
+	if err := s.client.Create(ctx, resources.Deployment(as, resources.Options{})); err != nil {
 		return err
 	}
 	return s.client.Create(ctx, resources.Service(as))
@@ -128,7 +128,7 @@ func (s *side) updateOne(ctx context.Context, i int) error {
 	}
 	// The direct side sends the difference the operator's builder makes
 	// between the two images, as a strategic merge patch.
-	before, after := resources.Deployment(s.server(i, image1)), resources.Deployment(s.server(i, image2))
+	before, after := resources.Deployment(s.server(i, image1), resources.Options{}), resources.Deployment(s.server(i, image2), resources.Options{})
 	return s.client.Patch(ctx, after, client.StrategicMergeFrom(before))
 }
 
@@ -139,7 +139,7 @@ func (s *side) deleteOne(ctx context.Context, i int) error {
 		return client.IgnoreNotFound(s.client.Delete(ctx, &v1alpha1.ApplicationServer{ObjectMeta: meta}))
 	}
 	as := s.server(i, image1)
-	if err := client.IgnoreNotFound(s.client.Delete(ctx, resources.Deployment(as))); err != nil {
+	if err := client.IgnoreNotFound(s.client.Delete(ctx, resources.Deployment(as, resources.Options{}))); err != nil {
 		return err
 	}
 	return client.IgnoreNotFound(s.client.Delete(ctx, resources.Service(as)))
