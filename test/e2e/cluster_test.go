@@ -32,7 +32,7 @@ func TestClusterRollsOutADeployment(t *testing.T) {
 			Selector: &metav1.LabelSelector{MatchLabels: labels},
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "example.com/smoke:1"}}},
+				Spec:       corev1.PodSpec{Containers: []corev1.Container{restrictedContainer("c", "example.com/smoke:1")}},
 			},
 		},
 	}
@@ -67,7 +67,7 @@ func TestClusterGivesLoopbackNodePodsLoopbackIPs(t *testing.T) {
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: "lo", Namespace: ns},
 		Spec: corev1.PodSpec{
-			Containers:   []corev1.Container{{Name: "c", Image: "example.com/lo:1"}},
+			Containers:   []corev1.Container{restrictedContainer("c", "example.com/lo:1")},
 			NodeSelector: map[string]string{"appserver.dev/loopback": "true"},
 			Tolerations:  []corev1.Toleration{{Key: "appserver.dev/loopback", Operator: corev1.TolerationOpExists}},
 		},

@@ -22,6 +22,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/appserver-operator/appserver-operator/internal/operator"
@@ -107,11 +108,39 @@ func kubectlErr(args ...string) (string, error) {
 	return out.String(), err
 }
 
-// newNamespace creates a namespace and waits for its default ServiceAccount,
-// without which no pod can be created.
+// restricted are the labels that make the API server's PodSecurity admission
+// enforce the "restricted" profile in a namespace. Every e2e namespace has
+// them, so any pod the operator makes that breaks the profile is rejected
+// by the real admission and its test fails.
+var restricted = map[string]string{
+	"pod-security.kubernetes.io/enforce": "restricted",
+	"pod-security.kubernetes.io/warn":    "restricted",
+}
+
+// restrictedContainer is what a test's own bare container needs to pass the
+// "restricted" profile.
+func restrictedContainer(name, image string) corev1.Container {
+	return corev1.Container{Name: name, Image: image, SecurityContext: &corev1.SecurityContext{
+		AllowPrivilegeEscalation: ptr.To(false),
+		RunAsNonRoot:             ptr.To(true),
+		Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+		SeccompProfile:           &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+	}}
+}
+
+// newNamespace creates a namespace where Pod Security "restricted" is
+// enforced and waits for its default ServiceAccount, without which no pod
+// can be created.
 func newNamespace(t *testing.T, prefix string) string {
 	t.Helper()
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: prefix + "-"}}
+	return newNamespaceLabeled(t, prefix, restricted)
+}
+
+// newNamespaceLabeled is newNamespace with the given labels instead; nil
+// leaves Pod Security unenforced (for a test of a deliberate override).
+func newNamespaceLabeled(t *testing.T, prefix string, labels map[string]string) string {
+	t.Helper()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: prefix + "-", Labels: labels}}
 	if err := k8s.Create(context.Background(), ns); err != nil {
 		t.Fatal(err)
 	}

@@ -289,7 +289,7 @@ func claimNamespace(t *testing.T, name string) {
 		}
 		return fmt.Errorf("namespace %s is terminating", name)
 	})
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: restricted}}
 	if err := k8s.Create(ctx, ns); err != nil {
 		t.Fatal(err)
 	}

@@ -56,7 +56,7 @@ func TestPrometheus(t *testing.T) {
 			},
 		},
 		Spec: corev1.PodSpec{
-			Containers:   []corev1.Container{{Name: "manager", Image: "ghcr.io/appserver-operator/appserver-operator:dev"}},
+			Containers:   []corev1.Container{restrictedContainer("manager", "ghcr.io/appserver-operator/appserver-operator:dev")},
 			NodeSelector: map[string]string{"appserver.dev/loopback": "true"},
 			Tolerations:  []corev1.Toleration{{Key: "appserver.dev/loopback", Operator: corev1.TolerationOpExists}},
 		},
