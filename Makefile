@@ -24,6 +24,8 @@ VERSION ?= $(shell git describe --tags --match 'v*' --exact-match --dirty 2>/dev
 IMG ?= ghcr.io/appserver-operator/appserver-operator:$(RELEASE)
 LDFLAGS := -s -w -X github.com/appserver-operator/appserver-operator/internal/version.Version=$(VERSION) \
 	-X github.com/appserver-operator/appserver-operator/internal/version.Commit=$(COMMIT)
+# The log shipper (cmd/appserver-log-shipper, its own Go module) carries the operator's version.
+SHIPPER_LDFLAGS := -s -w -X main.version=$(VERSION)
 
 CONTROLLER_GEN := $(BIN)/controller-gen
 GOLANGCI_LINT := $(BIN)/golangci-lint
@@ -69,6 +71,7 @@ fmt: ## Run gofmt on the code.
 .PHONY: lint
 lint: $(GOLANGCI_LINT) ## Run golangci-lint (with the integration and e2e build tags, see .golangci.yml).
 	$(GOLANGCI_LINT) run ./...
+	cd cmd/appserver-log-shipper && $(GOLANGCI_LINT) run ./...
 
 .PHONY: lint-chart
 lint-chart: $(HELM) ## Lint the Helm chart (helm lint --strict, both RBAC scopes).
@@ -92,6 +95,7 @@ test: tools verify test-unit test-rules test-integration test-e2e test-image ben
 .PHONY: test-unit
 test-unit: ## Unit tests and a short fuzz run of the builders (no API server).
 	go test $(GOTESTFLAGS) ./...
+	go -C cmd/appserver-log-shipper test $(GOTESTFLAGS) ./...
 	go test -run '^$$' -fuzz FuzzBuilders -fuzztime 20s ./internal/resources/
 
 .PHONY: test-rules
@@ -129,8 +133,9 @@ bench-smoke: tools build ## A small run of the benchmark (N=20) that checks ever
 ##@ Build
 
 .PHONY: build
-build: ## Build the operator into bin/appserver-operator.
+build: ## Build the operator and the log shipper into bin/ (appserver-operator, appserver-log-shipper).
 	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/appserver-operator ./cmd/appserver-operator
+	CGO_ENABLED=0 go -C cmd/appserver-log-shipper build -trimpath -ldflags '$(SHIPPER_LDFLAGS)' -o $(BIN)/appserver-log-shipper .
 
 ##@ Image
 
