@@ -130,6 +130,14 @@ bench: tools build ## Measure N servers (default 1000) through the operator agai
 bench-smoke: tools build ## A small run of the benchmark (N=20) that checks every figure is present; no speed assertion.
 	go run ./test/bench -n 20 -idle 3s -timeout 3m -cluster bench-smoke-$$$$ -smoke
 
+# Rates (lines/s) and duration of each run of make bench-logs.
+BENCH_LOGS_RATES ?= 1000,10000
+BENCH_LOGS_DURATION ?= 60s
+
+.PHONY: bench-logs
+bench-logs: tools build ## Measure the log shipper into VictoriaLogs (lines/s, lag p99, RSS, CPU); prints the table of docs/logging.md. Not in CI.
+	go run ./test/benchlogs -bin $(BIN) -rates $(BENCH_LOGS_RATES) -duration $(BENCH_LOGS_DURATION)
+
 ##@ Build
 
 .PHONY: build
