@@ -176,10 +176,34 @@ image: ## Build the multi-arch operator image into bin/image/: an OCI layout and
 		--label org.opencontainers.image.revision=$(COMMIT) \
 		--label org.opencontainers.image.licenses=Apache-2.0 \
 		--label 'org.opencontainers.image.description=Kubernetes operator that runs Java application servers from one ApplicationServer resource'
+	@$(MAKE) --no-print-directory image-log-shipper
+
+# The log-shipper image (cmd/appserver-log-shipper), the default of the
+# LOG_SHIPPER_IMAGE setting: same builder, same platforms, its own layout.
+SHIPPER_IMG ?= ghcr.io/appserver-operator/appserver-log-shipper:$(RELEASE)
+
+.PHONY: image-log-shipper
+image-log-shipper: ## Build the multi-arch log-shipper image into bin/image/log-shipper/ (make image builds it too).
+	@for p in $(IMAGE_PLATFORMS); do \
+		echo ">> image-log-shipper: go build $$p"; \
+		CGO_ENABLED=0 GOOS=$${p%%/*} GOARCH=$${p#*/} go -C cmd/appserver-log-shipper build -trimpath -ldflags '$(SHIPPER_LDFLAGS)' \
+			-o $(image_dir)/bin/$${p%%/*}-$${p#*/}/appserver-log-shipper .; \
+	done
+	@$(IMAGE_TOOL) build --name appserver-log-shipper --tag $(SHIPPER_IMG) --out $(image_dir)/log-shipper \
+		--entrypoint /appserver-log-shipper --cmd=--config=/etc/log-shipper/config.yaml \
+		--user 65532:65532 --source-date-epoch $(SOURCE_DATE_EPOCH) \
+		$(foreach p,$(IMAGE_PLATFORMS),--binary $(p)=$(image_dir)/bin/$(subst /,-,$(p))/appserver-log-shipper) \
+		--file /licenses/LICENSE=$(ROOT)/LICENSE \
+		--label org.opencontainers.image.source=https://github.com/appserver-operator/appserver-operator \
+		--label org.opencontainers.image.version=$(VERSION) \
+		--label org.opencontainers.image.revision=$(COMMIT) \
+		--label org.opencontainers.image.licenses=Apache-2.0 \
+		--label 'org.opencontainers.image.description=Log-shipper sidecar of appserver-operator (an OpenTelemetry Collector distribution)'
 
 .PHONY: image-push
 image-push: ## Push the image index make image built to IMG=<registry>/<repo>:<tag> (docker/podman credentials).
 	@$(IMAGE_TOOL) push --layout $(image_dir)/oci $(IMG)
+	@$(IMAGE_TOOL) push --layout $(image_dir)/log-shipper/oci $(SHIPPER_IMG)
 
 .PHONY: test-image
 test-image: ## Image tests: same digest twice, push/pull through an in-process registry, Dockerfile parse.
