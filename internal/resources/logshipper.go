@@ -128,7 +128,7 @@ func LogShipperConfig(as *v1alpha1.ApplicationServer) string {
 			},
 		},
 		"receivers": map[string]any{
-			"filelog": map[string]any{
+			"file_log": map[string]any{
 				"include":           include,
 				"start_at":          "beginning",
 				"include_file_path": true,
@@ -155,7 +155,7 @@ func LogShipperConfig(as *v1alpha1.ApplicationServer) string {
 			},
 			"pipelines": map[string]any{
 				"logs": map[string]any{
-					"receivers":  []any{"filelog"},
+					"receivers":  []any{"file_log"},
 					"processors": []any{"memory_limiter", "resource"},
 					"exporters":  []any{exporterName},
 				},
