@@ -26,6 +26,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -184,6 +185,7 @@ type shipper struct {
 	args, env        []string
 	dirs             map[string]string // mount path in the pod → local directory
 	cmd              *exec.Cmd
+	exited           chan struct{}
 }
 
 // shipperFromOperator starts the operator, creates as, and prepares the
@@ -282,7 +284,13 @@ func shipperFromOperator(t *testing.T, as *v1alpha1.ApplicationServer) *shipper 
 	}
 	t.Cleanup(func() {
 		if sh.cmd != nil {
-			stopProcess(sh.cmd, 10*time.Second)
+			_ = sh.cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case <-sh.exited:
+			case <-time.After(10 * time.Second):
+				_ = sh.cmd.Process.Kill()
+				<-sh.exited
+			}
 		}
 		if t.Failed() {
 			if out, err := os.ReadFile(sh.stdout); err == nil {
@@ -354,7 +362,8 @@ func (sh *shipper) start(t *testing.T) {
 	if err := sh.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	go func(cmd *exec.Cmd, f *os.File) { _ = cmd.Wait(); f.Close() }(sh.cmd, out)
+	sh.exited = make(chan struct{})
+	go func(cmd *exec.Cmd, f *os.File, exited chan struct{}) { _ = cmd.Wait(); f.Close(); close(exited) }(sh.cmd, out, sh.exited)
 }
 
 // kill is kill -9: no shutdown, no flush.
@@ -363,9 +372,7 @@ func (sh *shipper) kill(t *testing.T) {
 	if err := sh.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	for sh.cmd.ProcessState == nil { // reaped by start's goroutine
-		time.Sleep(50 * time.Millisecond)
-	}
+	<-sh.exited // reaped by start's goroutine
 	sh.cmd = nil
 }
 
