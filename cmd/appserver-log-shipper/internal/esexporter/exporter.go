@@ -6,10 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
-	"github.com/elastic/go-elasticsearch/v8"
+	"github.com/elastic/elastic-transport-go/v8/elastictransport"
 	"github.com/elastic/go-elasticsearch/v8/esutil"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer/consumererror"
@@ -39,21 +40,29 @@ func (e *esExporter) start(ctx context.Context, _ component.Host) error {
 	for k, v := range e.cfg.Headers {
 		header.Set(k, string(v))
 	}
-	client, err := elasticsearch.NewClient(elasticsearch.Config{
-		Addresses: e.cfg.Endpoints,
-		Username:  e.cfg.User,
-		Password:  string(e.cfg.Password),
-		Header:    header,
-		Transport: transport,
+	urls := make([]*url.URL, 0, len(e.cfg.Endpoints))
+	for _, ep := range e.cfg.Endpoints {
+		u, err := url.Parse(ep)
+		if err != nil {
+			return fmt.Errorf("endpoint %q: %w", ep, err)
+		}
+		urls = append(urls, u)
+	}
+	// The transport, not elasticsearch.Client: the client refuses a server
+	// that does not answer X-Elastic-Product: Elasticsearch (OpenSearch,
+	// VictoriaLogs), and the bulk API is all we need.
+	client, err := elastictransport.New(elastictransport.Config{
+		URLs:     urls,
+		Username: e.cfg.User,
+		Password: string(e.cfg.Password),
+		Header:   header,
 		// Retries of whole requests are the exporter helper's job (with
-		// back-off, bounded by retry_on_failure); the client tries once.
+		// back-off, bounded by retry_on_failure); the transport tries once.
 		DisableRetry: true,
-		// Neither a product check nor the Elastic meta header: the server
-		// may be a compatible store (VictoriaLogs, OpenSearch).
-		DisableMetaHeader: true,
+		Transport:    transport,
 	})
 	if err != nil {
-		return fmt.Errorf("creating the Elasticsearch client: %w", err)
+		return fmt.Errorf("creating the Elasticsearch transport: %w", err)
 	}
 	bi, err := esutil.NewBulkIndexer(esutil.BulkIndexerConfig{
 		Client:        client,
