@@ -65,8 +65,9 @@ func (e *esExporter) start(ctx context.Context, _ component.Host) error {
 		return fmt.Errorf("creating the Elasticsearch transport: %w", err)
 	}
 	bi, err := esutil.NewBulkIndexer(esutil.BulkIndexerConfig{
-		Client:        client,
-		Index:         e.cfg.Index,
+		Client: client,
+		// The index goes in each action line, not the URL: the requests go
+		// to <prefix>/_bulk, the path VictoriaLogs serves too.
 		NumWorkers:    max(e.cfg.NumWorkers, 1),
 		FlushBytes:    e.cfg.FlushBytes,
 		FlushInterval: time.Second,
@@ -127,6 +128,7 @@ func (e *esExporter) push(ctx context.Context, ld plog.Logs) error {
 				wg.Add(1)
 				err = e.bi.Add(ctx, esutil.BulkIndexerItem{
 					Action: "create",
+					Index:  e.cfg.Index,
 					Body:   bytes.NewReader(body),
 					OnSuccess: func(context.Context, esutil.BulkIndexerItem, esutil.BulkIndexerResponseItem) {
 						wg.Done()

@@ -27,6 +27,7 @@ type bulkServer struct {
 	docs   []map[string]any
 	paths  []string
 	auth   []string
+	index  []string // of each action line
 	status func(message string) int
 }
 
@@ -48,6 +49,14 @@ func (b *bulkServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sc := bufio.NewScanner(r.Body)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() { // action line, then document line
+		var action map[string]struct {
+			Index string `json:"_index"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &action); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		b.index = append(b.index, action["create"].Index)
 		if !sc.Scan() {
 			break
 		}
@@ -136,8 +145,13 @@ func TestPushIndexesEveryRecord(t *testing.T) {
 			t.Errorf("document[%q] = %v, want %v", k, srv.docs[1][k], v)
 		}
 	}
+	for i, ix := range srv.index {
+		if ix != "webotx" {
+			t.Errorf("action %d: index %q, want webotx", i, ix)
+		}
+	}
 	for i, p := range srv.paths {
-		if p != "/insert/elasticsearch/_bulk" && p != "/insert/elasticsearch/webotx/_bulk" {
+		if p != "/insert/elasticsearch/_bulk" {
 			t.Errorf("request %d went to %s, want the bulk API under the path prefix", i, p)
 		}
 		if srv.auth[i] != "shipper:s3cret" {
