@@ -116,7 +116,7 @@ func run(bin string, rate int, d time.Duration) (result, error) {
 		return result{}, err
 	}
 	vl := exec.Command(filepath.Join(bin, "victoria-logs"), "-httpListenAddr="+addr, "-storageDataPath="+filepath.Join(dir, "vl"),
-		"-retentionPeriod=100y", "-loggerLevel=WARN", "-search.latencyOffset=0s")
+		"-retentionPeriod=100y", "-loggerLevel=WARN")
 	if err := vl.Start(); err != nil {
 		return result{}, err
 	}

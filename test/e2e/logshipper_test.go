@@ -438,7 +438,7 @@ func startVictoriaLogs(t *testing.T, extra ...string) *victoriaLogs {
 	addr := freeAddr(t)
 	vl := &victoriaLogs{data: t.TempDir(), log: filepath.Join(t.TempDir(), "victoria-logs.log")}
 	vl.args = append([]string{"-httpListenAddr=" + addr, "-storageDataPath=" + vl.data, "-retentionPeriod=100y",
-		"-loggerLevel=WARN", "-search.latencyOffset=0s"}, extra...)
+		"-loggerLevel=WARN"}, extra...)
 	scheme := "http"
 	if slices.Contains(extra, "-tls") {
 		scheme = "https"
