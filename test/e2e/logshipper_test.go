@@ -278,7 +278,9 @@ func shipperFromOperator(t *testing.T, as *v1alpha1.ApplicationServer) *shipper 
 	sh.env = resolveEnv(t, as, c)
 
 	// validate, as the golden configs are: the generated config loads.
-	out, err := exec.Command(sh.bin, append([]string{"validate"}, sh.args...)...).CombinedOutput()
+	validate := exec.Command(sh.bin, append([]string{"validate"}, sh.args...)...)
+	validate.Env = sh.env
+	out, err := validate.CombinedOutput()
 	if err != nil {
 		t.Fatalf("appserver-log-shipper validate (run 'make build'): %v\n%s", err, out)
 	}
