@@ -51,8 +51,8 @@ const DefaultMultilinePattern = `^(\[?\d{4}[-/]\d{2}[-/]\d{2}[ T]\d{2}:\d{2}:\d{
 // Default resources of the sidecar (docs/logging.md, "Sizing").
 var (
 	logShipperDefaultCPURequest    = resource.MustParse("20m")
-	logShipperDefaultMemoryRequest = resource.MustParse("32Mi")
-	logShipperDefaultMemoryLimit   = resource.MustParse("64Mi")
+	logShipperDefaultMemoryRequest = resource.MustParse("64Mi")
+	logShipperDefaultMemoryLimit   = resource.MustParse("128Mi")
 )
 
 // LogShipperEnabled reports whether the server gets the log-shipper sidecar.
