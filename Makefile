@@ -24,6 +24,8 @@ VERSION ?= $(shell git describe --tags --match 'v*' --exact-match --dirty 2>/dev
 IMG ?= ghcr.io/appserver-operator/appserver-operator:$(RELEASE)
 LDFLAGS := -s -w -X github.com/appserver-operator/appserver-operator/internal/version.Version=$(VERSION) \
 	-X github.com/appserver-operator/appserver-operator/internal/version.Commit=$(COMMIT)
+# The log shipper (cmd/appserver-log-shipper, its own Go module) carries the operator's version.
+SHIPPER_LDFLAGS := -s -w -X main.version=$(VERSION)
 
 CONTROLLER_GEN := $(BIN)/controller-gen
 GOLANGCI_LINT := $(BIN)/golangci-lint
@@ -69,6 +71,7 @@ fmt: ## Run gofmt on the code.
 .PHONY: lint
 lint: $(GOLANGCI_LINT) ## Run golangci-lint (with the integration and e2e build tags, see .golangci.yml).
 	$(GOLANGCI_LINT) run ./...
+	cd cmd/appserver-log-shipper && $(GOLANGCI_LINT) run ./...
 
 .PHONY: lint-chart
 lint-chart: $(HELM) ## Lint the Helm chart (helm lint --strict, both RBAC scopes).
@@ -92,6 +95,7 @@ test: tools verify test-unit test-rules test-integration test-e2e test-image ben
 .PHONY: test-unit
 test-unit: ## Unit tests and a short fuzz run of the builders (no API server).
 	go test $(GOTESTFLAGS) ./...
+	go -C cmd/appserver-log-shipper test -trimpath -vet=off $(GOTESTFLAGS) ./... # reuses make build's compiled collector; vet: make lint
 	go test -run '^$$' -fuzz FuzzBuilders -fuzztime 20s ./internal/resources/
 
 .PHONY: test-rules
@@ -126,11 +130,20 @@ bench: tools build ## Measure N servers (default 1000) through the operator agai
 bench-smoke: tools build ## A small run of the benchmark (N=20) that checks every figure is present; no speed assertion.
 	go run ./test/bench -n 20 -idle 3s -timeout 3m -cluster bench-smoke-$$$$ -smoke
 
+# Rates (lines/s) and duration of each run of make bench-logs.
+BENCH_LOGS_RATES ?= 1000,10000
+BENCH_LOGS_DURATION ?= 60s
+
+.PHONY: bench-logs
+bench-logs: tools build ## Measure the log shipper into VictoriaLogs (lines/s, lag p99, RSS, CPU); prints the table of docs/logging.md. Not in CI.
+	go run ./test/benchlogs -bin $(BIN) -rates $(BENCH_LOGS_RATES) -duration $(BENCH_LOGS_DURATION)
+
 ##@ Build
 
 .PHONY: build
-build: ## Build the operator into bin/appserver-operator.
+build: ## Build the operator and the log shipper into bin/ (appserver-operator, appserver-log-shipper).
 	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/appserver-operator ./cmd/appserver-operator
+	CGO_ENABLED=0 go -C cmd/appserver-log-shipper build -trimpath -ldflags '$(SHIPPER_LDFLAGS)' -o $(BIN)/appserver-log-shipper .
 
 ##@ Image
 
@@ -163,10 +176,34 @@ image: ## Build the multi-arch operator image into bin/image/: an OCI layout and
 		--label org.opencontainers.image.revision=$(COMMIT) \
 		--label org.opencontainers.image.licenses=Apache-2.0 \
 		--label 'org.opencontainers.image.description=Kubernetes operator that runs Java application servers from one ApplicationServer resource'
+	@$(MAKE) --no-print-directory image-log-shipper
+
+# The log-shipper image (cmd/appserver-log-shipper), the default of the
+# LOG_SHIPPER_IMAGE setting: same builder, same platforms, its own layout.
+SHIPPER_IMG ?= ghcr.io/appserver-operator/appserver-log-shipper:$(RELEASE)
+
+.PHONY: image-log-shipper
+image-log-shipper: ## Build the multi-arch log-shipper image into bin/image/log-shipper/ (make image builds it too).
+	@for p in $(IMAGE_PLATFORMS); do \
+		echo ">> image-log-shipper: go build $$p"; \
+		CGO_ENABLED=0 GOOS=$${p%%/*} GOARCH=$${p#*/} go -C cmd/appserver-log-shipper build -trimpath -ldflags '$(SHIPPER_LDFLAGS)' \
+			-o $(image_dir)/bin/$${p%%/*}-$${p#*/}/appserver-log-shipper .; \
+	done
+	@$(IMAGE_TOOL) build --name appserver-log-shipper --tag $(SHIPPER_IMG) --out $(image_dir)/log-shipper \
+		--entrypoint /appserver-log-shipper --cmd=--config=/etc/log-shipper/config.yaml \
+		--user 65532:65532 --source-date-epoch $(SOURCE_DATE_EPOCH) \
+		$(foreach p,$(IMAGE_PLATFORMS),--binary $(p)=$(image_dir)/bin/$(subst /,-,$(p))/appserver-log-shipper) \
+		--file /licenses/LICENSE=$(ROOT)/LICENSE \
+		--label org.opencontainers.image.source=https://github.com/appserver-operator/appserver-operator \
+		--label org.opencontainers.image.version=$(VERSION) \
+		--label org.opencontainers.image.revision=$(COMMIT) \
+		--label org.opencontainers.image.licenses=Apache-2.0 \
+		--label 'org.opencontainers.image.description=Log-shipper sidecar of appserver-operator (an OpenTelemetry Collector distribution)'
 
 .PHONY: image-push
 image-push: ## Push the image index make image built to IMG=<registry>/<repo>:<tag> (docker/podman credentials).
 	@$(IMAGE_TOOL) push --layout $(image_dir)/oci $(IMG)
+	@$(IMAGE_TOOL) push --layout $(image_dir)/log-shipper/oci $(SHIPPER_IMG)
 
 .PHONY: test-image
 test-image: ## Image tests: same digest twice, push/pull through an in-process registry, Dockerfile parse.

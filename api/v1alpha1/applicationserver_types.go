@@ -131,6 +131,11 @@ type ServerSpec struct {
 	// metering tells the operator where to scrape this server's metrics.
 	// +optional
 	Metering *MeteringSpec `json:"metering,omitempty"`
+
+	// application holds settings of the applications the server runs:
+	// the log files the log shipper collects (see docs/logging.md).
+	// +optional
+	Application *ApplicationSpec `json:"application,omitempty"`
 }
 
 // EnvFromSpec names ConfigMaps and Secrets loaded as environment variables.
@@ -303,6 +308,11 @@ type DeploymentSpec struct {
 	// meet the Pod Security "restricted" profile.
 	// +optional
 	SecurityContext *SecurityContextSpec `json:"securityContext,omitempty"`
+
+	// logShipper configures the log-shipper sidecar that ships the files of
+	// server.application.logs (WebOTX: deployment.logstash; docs/logging.md).
+	// +optional
+	LogShipper *LogShipperSpec `json:"logShipper,omitempty"`
 }
 
 // DNSSpec sets the pods' DNS policy and configuration.
@@ -321,6 +331,9 @@ type ContainerResources struct {
 	// server container's requests and limits.
 	// +optional
 	Server *corev1.ResourceRequirements `json:"server,omitempty"`
+	// logShipper container's requests and limits.
+	// +optional
+	LogShipper *corev1.ResourceRequirements `json:"logShipper,omitempty"`
 }
 
 // ContainerProbe holds a probe per container.
@@ -328,6 +341,9 @@ type ContainerProbe struct {
 	// server container's probe.
 	// +optional
 	Server *corev1.Probe `json:"server,omitempty"`
+	// logShipper container's probe.
+	// +optional
+	LogShipper *corev1.Probe `json:"logShipper,omitempty"`
 }
 
 // SecurityContextSpec holds the pod's and the server container's security context.

@@ -38,8 +38,10 @@ declare -A spec=(
 	# govulncheck -db file://), indexed offline from the OSV files the
 	# golang.org/x/vulndb module ships, by that module's cmd/indexdb.
 	[vulndb]="$tools_dir/govulncheck|golang.org/x/vulndb/cmd/indexdb|golang.org/x/vulndb"
+	# The real log store of the log shipper's e2e tests and make bench-logs.
+	[victoria-logs]="$tools_dir/victorialogs|github.com/VictoriaMetrics/VictoriaLogs/app/victoria-logs|github.com/VictoriaMetrics/VictoriaLogs"
 )
-order=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok kwokctl controller-gen golangci-lint prometheus promtool helm govulncheck vulndb)
+order=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok kwokctl controller-gen golangci-lint prometheus promtool helm govulncheck vulndb victoria-logs)
 
 version_ldflags() { # module version -> extra -ldflags setting the binary's own version
 	local module=$1 version=$2

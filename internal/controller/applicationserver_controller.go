@@ -55,6 +55,7 @@ var conditionReason = regexp.MustCompile(`^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])
 // +kubebuilder:rbac:groups=appserver.dev,resources=applicationservers/status,verbs=get;patch;update
 // +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups="",resources=services,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=autoscaling,resources=horizontalpodautoscalers,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch;create;patch;delete
@@ -87,15 +88,22 @@ type child struct {
 	kind    string
 	desired client.Object
 	empty   func() client.Object
+	// name of the child when it is not the ApplicationServer's name.
+	name string
+	// uncached children are read from the API server: the manager's
+	// ConfigMap cache holds only the settings ConfigMap.
+	uncached bool
 }
 
 func children(as *v1alpha1.ApplicationServer, opts resources.Options) []child {
 	return []child{
-		{"Deployment", resources.Deployment(as, opts), func() client.Object { return &appsv1.Deployment{} }},
-		{"Service", resources.Service(as), func() client.Object { return &corev1.Service{} }},
-		{"HorizontalPodAutoscaler", nilIfNil(resources.HorizontalPodAutoscaler(as)), func() client.Object { return &autoscalingv2.HorizontalPodAutoscaler{} }},
-		{"Ingress", nilIfNil(resources.Ingress(as)), func() client.Object { return &networkingv1.Ingress{} }},
-		{"PodDisruptionBudget", nilIfNil(resources.PodDisruptionBudget(as)), func() client.Object { return &policyv1.PodDisruptionBudget{} }},
+		{kind: "Deployment", desired: resources.Deployment(as, opts), empty: func() client.Object { return &appsv1.Deployment{} }},
+		{kind: "Service", desired: resources.Service(as), empty: func() client.Object { return &corev1.Service{} }},
+		{kind: "HorizontalPodAutoscaler", desired: nilIfNil(resources.HorizontalPodAutoscaler(as)), empty: func() client.Object { return &autoscalingv2.HorizontalPodAutoscaler{} }},
+		{kind: "Ingress", desired: nilIfNil(resources.Ingress(as)), empty: func() client.Object { return &networkingv1.Ingress{} }},
+		{kind: "PodDisruptionBudget", desired: nilIfNil(resources.PodDisruptionBudget(as)), empty: func() client.Object { return &policyv1.PodDisruptionBudget{} }},
+		{kind: "ConfigMap", name: resources.LogShipperConfigMapName(as), uncached: true,
+			desired: nilIfNil(resources.LogShipperConfigMap(as)), empty: func() client.Object { return &corev1.ConfigMap{} }},
 	}
 }
 
@@ -172,7 +180,16 @@ func (r *ApplicationServerReconciler) reconcileChild(ctx context.Context, as *v1
 	existing := c.empty()
 	kind := c.kind
 	key := client.ObjectKey{Namespace: as.Namespace, Name: as.Name}
-	found, err := r.get(ctx, key, existing, c.desired != nil)
+	if c.name != "" {
+		key.Name = c.name
+	}
+	var found bool
+	var err error
+	if c.uncached {
+		found, err = r.getLive(ctx, key, existing)
+	} else {
+		found, err = r.get(ctx, key, existing, c.desired != nil)
+	}
 	if err != nil {
 		return nil, "", fmt.Errorf("reading %s %s: %w", kind, key.Name, err)
 	}
@@ -254,7 +271,12 @@ func (r *ApplicationServerReconciler) get(ctx context.Context, key client.Object
 	if !wanted {
 		return false, nil
 	}
-	err = r.APIReader.Get(ctx, key, obj)
+	return r.getLive(ctx, key, obj)
+}
+
+// getLive reads a child from the API server.
+func (r *ApplicationServerReconciler) getLive(ctx context.Context, key client.ObjectKey, obj client.Object) (bool, error) {
+	err := r.APIReader.Get(ctx, key, obj)
 	if apierrors.IsNotFound(err) {
 		return false, nil
 	}

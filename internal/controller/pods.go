@@ -45,7 +45,8 @@ func (r *ApplicationServerReconciler) configError(ctx context.Context, as *v1alp
 }
 
 func podConfigError(p *corev1.Pod) string {
-	for _, cs := range p.Status.ContainerStatuses {
+	// Init containers too: the log shipper is a native sidecar.
+	for _, cs := range slices.Concat(p.Status.InitContainerStatuses, p.Status.ContainerStatuses) {
 		if w := cs.State.Waiting; w != nil && w.Reason == v1alpha1.ReasonContainerConfigError {
 			if w.Message == "" {
 				return "the kubelet cannot start container " + cs.Name + ": " + w.Reason

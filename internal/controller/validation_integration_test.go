@@ -158,6 +158,47 @@ func TestAdmissionRejectsInvalidObjects(t *testing.T) {
 		{"imagePullPolicy unknown", func(o map[string]any) { set(o, "spec.deployment.imagePullPolicy", "Sometimes") }, []string{"spec.deployment.imagePullPolicy", "Unsupported value"}},
 		{"timeZone with spaces", func(o map[string]any) { set(o, "spec.deployment.timeZone", "Asia Tokyo") }, []string{"spec.deployment.timeZone"}},
 		{"name not a DNS-1035 label", func(o map[string]any) { set(o, "metadata.name", "1-starts-with-digit") }, []string{"metadata.name must be a DNS-1035 label"}},
+		// Log shipper (docs/logging.md).
+		{"log path relative", func(o map[string]any) { set(o, "spec.server.application.logs", []any{"logs/server.log"}) }, []string{"spec.server.application.logs[0]", "must be an absolute path"}},
+		{"log path /", func(o map[string]any) { set(o, "spec.server.application.logs", []any{"/"}) }, []string{"spec.server.application.logs[0]"}},
+		{"log path a directory", func(o map[string]any) { set(o, "spec.server.application.logs", []any{"/var/log/"}) }, []string{"spec.server.application.logs[0]", "must name a file"}},
+		{"log path with ..", func(o map[string]any) { set(o, "spec.server.application.logs", []any{"/opt/app/../etc/passwd"}) }, []string{"spec.server.application.logs[0]", "segments"}},
+		{"log path in /", func(o map[string]any) { set(o, "spec.server.application.logs", []any{"/server.log"}) }, []string{"spec.server.application.logs[0]", "directory other than /"}},
+		{"log glob in a directory", func(o map[string]any) { set(o, "spec.server.application.logs", []any{"/opt/*/logs/a.log"}) }, []string{"spec.server.application.logs[0]", "only in the file name"}},
+		{"log paths duplicate", func(o map[string]any) { set(o, "spec.server.application.logs", []any{"/l/a.log", "/l/a.log"}) }, []string{"spec.server.application.logs[1]", "Duplicate value"}},
+		{"elasticsearch port out of range", func(o map[string]any) {
+			set(o, "spec.deployment.logShipper.elasticsearch", map[string]any{"host": "es", "port": 70000})
+		}, []string{"spec.deployment.logShipper.elasticsearch.port", "less than or equal to 65535"}},
+		{"elasticsearch host missing", func(o map[string]any) {
+			set(o, "spec.deployment.logShipper.elasticsearch", map[string]any{"port": 9200})
+		}, []string{"spec.deployment.logShipper.elasticsearch.host", "Required"}},
+		{"elasticsearch auth without secretName", func(o map[string]any) {
+			set(o, "spec.deployment.logShipper.elasticsearch", map[string]any{"host": "es", "auth": map[string]any{"enabled": true}})
+		}, []string{"spec.deployment.logShipper.elasticsearch.auth.secretName is required"}},
+		{"elasticsearch cacert without tls", func(o map[string]any) {
+			set(o, "spec.deployment.logShipper.elasticsearch", map[string]any{"host": "es", "tls": map[string]any{
+				"enabled": false, "cacert": map[string]any{"secret": map[string]any{"name": "ca", "key": "ca.crt"}}}})
+		}, []string{"spec.deployment.logShipper.elasticsearch.tls.cacert requires tls.enabled"}},
+		{"elasticsearch cacert secret name missing", func(o map[string]any) {
+			set(o, "spec.deployment.logShipper.elasticsearch", map[string]any{"host": "es", "tls": map[string]any{
+				"cacert": map[string]any{"secret": map[string]any{"key": "ca.crt"}}}})
+		}, []string{"spec.deployment.logShipper.elasticsearch.tls.cacert.secret.name", "Required"}},
+		{"elasticsearch index upper case", func(o map[string]any) {
+			set(o, "spec.deployment.logShipper.elasticsearch", map[string]any{"host": "es", "index": "WebOTX"})
+		}, []string{"spec.deployment.logShipper.elasticsearch.index"}},
+		{"elasticsearch and otlp", func(o map[string]any) {
+			set(o, "spec.deployment.logShipper.elasticsearch", map[string]any{"host": "es"})
+			set(o, "spec.deployment.logShipper.otlp", map[string]any{"endpoint": "http://loki:3100/otlp"})
+		}, []string{"spec.deployment.logShipper: set elasticsearch or otlp, not both"}},
+		{"otlp endpoint not a URL", func(o map[string]any) {
+			set(o, "spec.deployment.logShipper.otlp", map[string]any{"endpoint": "loki:3100"})
+		}, []string{"spec.deployment.logShipper.otlp.endpoint"}},
+		{"otlp protocol unknown", func(o map[string]any) {
+			set(o, "spec.deployment.logShipper.otlp", map[string]any{"endpoint": "http://loki:3100/otlp", "protocol": "http/json"})
+		}, []string{"spec.deployment.logShipper.otlp.protocol", "Unsupported value"}},
+		{"multiline pattern empty", func(o map[string]any) {
+			set(o, "spec.deployment.logShipper.multiline", map[string]any{"lineStartPattern": ""})
+		}, []string{"spec.deployment.logShipper.multiline.lineStartPattern"}},
 	}
 	if len(cases) < 25 {
 		t.Fatalf("want at least 25 cases, have %d", len(cases))

@@ -67,8 +67,11 @@ func server(name string, mutate func(as *v1alpha1.ApplicationServer)) *v1alpha1.
 	return as
 }
 
+// goldenOptions are the operator settings of the golden cases.
+var goldenOptions = Options{LogShipperImage: "ghcr.io/appserver-operator/appserver-log-shipper:v0.0.0-golden"}
+
 func goldenCases(t testing.TB) []goldenCase {
-	return []goldenCase{
+	return append([]goldenCase{
 		{"sample-simple", loadSample(t, "appserver_v1alpha1_applicationserver_simple.yaml")},
 		{"sample-advanced", loadSample(t, "appserver_v1alpha1_applicationserver_advanced.yaml")},
 		// Its podDisruptionBudget leaves out enabled, which means true.
@@ -207,13 +210,13 @@ func goldenCases(t testing.TB) []goldenCase {
 				},
 			}
 		})},
-	}
+	}, logShipperCases()...)
 }
 
 // children builds every child of as, in apply order, leaving out those the
 // builders do not create.
 func children(as *v1alpha1.ApplicationServer) []any {
-	out := []any{Deployment(as, Options{}), Service(as)}
+	out := []any{Deployment(as, goldenOptions), Service(as)}
 	if h := HorizontalPodAutoscaler(as); h != nil {
 		out = append(out, h)
 	}
@@ -222,6 +225,9 @@ func children(as *v1alpha1.ApplicationServer) []any {
 	}
 	if p := PodDisruptionBudget(as); p != nil {
 		out = append(out, p)
+	}
+	if c := LogShipperConfigMap(as); c != nil {
+		out = append(out, c)
 	}
 	return out
 }

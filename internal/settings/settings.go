@@ -54,9 +54,12 @@ const ConfigMapName = "appserver-operator-config"
 
 // Default values of the settings that are not plain numbers or booleans.
 const (
-	DefaultLogDir          = "/var/log/appserver-operator"
-	DefaultPprofDir        = "/var/lib/appserver-operator/pprof"
-	DefaultLogShipperImage = "cr.fluentbit.io/fluent/fluent-bit:3.2"
+	DefaultLogDir   = "/var/log/appserver-operator"
+	DefaultPprofDir = "/var/lib/appserver-operator/pprof"
+	// DefaultLogShipperImage is the log shipper of this release
+	// (cmd/appserver-log-shipper, built by make image); a test keeps its tag
+	// equal to the file VERSION.
+	DefaultLogShipperImage = "ghcr.io/appserver-operator/appserver-log-shipper:v0.1.0"
 )
 
 // Level is a WebOTX log level: ERROR, WARN, INFO or DEBUG.

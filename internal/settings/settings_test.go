@@ -2,6 +2,7 @@ package settings
 
 import (
 	"errors"
+	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -36,7 +37,7 @@ OPERATOR:
   WATCH_NAMESPACE: ""
   LOG_DIR: "/var/log/appserver-operator"
   PPROF_DIR: "/var/lib/appserver-operator/pprof"
-  LOG_SHIPPER_IMAGE: "cr.fluentbit.io/fluent/fluent-bit:3.2"
+  LOG_SHIPPER_IMAGE: "ghcr.io/appserver-operator/appserver-log-shipper:v0.1.0"
   OPERATOR_IMAGE: ""
   METERING_AUTH: ""
   METERING_CERT_DIR: ""`
@@ -168,8 +169,8 @@ func TestLoadInvalid(t *testing.T) {
 		{EnvWatchNamespace, "a,,b", `WATCH_NAMESPACE="a,,b": must be empty (all namespaces) or comma-separated namespace names (lowercase letters, digits and '-', at most 63 characters); not valid: ""`},
 		{EnvWatchNamespace, " , ", `WATCH_NAMESPACE=" , ": must be empty (all namespaces) or comma-separated namespace names (lowercase letters, digits and '-', at most 63 characters); not valid: "", ""`},
 		{EnvWatchNamespace, "ok,-bad," + strings.Repeat("x", 64), `WATCH_NAMESPACE="ok,-bad,` + strings.Repeat("x", 64) + `": must be empty (all namespaces) or comma-separated namespace names (lowercase letters, digits and '-', at most 63 characters); not valid: "-bad", "` + strings.Repeat("x", 64) + `"`},
-		{EnvLogShipperImage, "fluent bit", `LOG_SHIPPER_IMAGE="fluent bit": must be a container image reference without spaces, such as cr.fluentbit.io/fluent/fluent-bit:3.2`},
-		{EnvOperatorImage, "a\tb", `OPERATOR_IMAGE="a\tb": must be a container image reference without spaces, such as cr.fluentbit.io/fluent/fluent-bit:3.2`},
+		{EnvLogShipperImage, "fluent bit", `LOG_SHIPPER_IMAGE="fluent bit": must be a container image reference without spaces, such as ghcr.io/appserver-operator/appserver-log-shipper:v0.1.0`},
+		{EnvOperatorImage, "a\tb", `OPERATOR_IMAGE="a\tb": must be a container image reference without spaces, such as ghcr.io/appserver-operator/appserver-log-shipper:v0.1.0`},
 		{EnvMeteringAuth, "basic", `METERING_AUTH="basic": must be empty (no authentication) or kubernetes`},
 	}
 	for _, tt := range tests {
@@ -260,7 +261,7 @@ OPERATOR:
   WATCH_NAMESPACE: "a,b"
   LOG_DIR: ""
   PPROF_DIR: "/var/lib/appserver-operator/pprof"
-  LOG_SHIPPER_IMAGE: "cr.fluentbit.io/fluent/fluent-bit:3.2"
+  LOG_SHIPPER_IMAGE: "ghcr.io/appserver-operator/appserver-log-shipper:v0.1.0"
   OPERATOR_IMAGE: ""
   METERING_AUTH: "kubernetes"
   METERING_CERT_DIR: ""`
@@ -450,5 +451,18 @@ func TestParseLevel(t *testing.T) {
 		if (err == nil) != tt.ok || got != tt.want {
 			t.Errorf("ParseLevel(%q) = %q, %v; want %q, ok=%v", tt.in, got, err, tt.want, tt.ok)
 		}
+	}
+}
+
+// The default log-shipper image is the shipper of this release: its tag is
+// the file VERSION (bump both together).
+func TestDefaultLogShipperImageIsTheRelease(t *testing.T) {
+	raw, err := os.ReadFile("../../VERSION")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "ghcr.io/appserver-operator/appserver-log-shipper:" + strings.TrimSpace(string(raw))
+	if DefaultLogShipperImage != want {
+		t.Errorf("DefaultLogShipperImage = %q, want %q (the file VERSION)", DefaultLogShipperImage, want)
 	}
 }

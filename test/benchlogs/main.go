@@ -1,0 +1,247 @@
+// Command benchlogs measures the log shipper (make bench-logs; not run in
+// CI): bin/appserver-log-shipper tails a file written at a fixed rate and
+// ships it to a local VictoriaLogs (bin/victoria-logs) with the
+// Elasticsearch exporter, as the operator configures it. For each rate it
+// reports the lines/s delivered, the end-to-end lag p99 (from the write of a
+// line to the first count query of the store that includes it), and the
+// shipper's peak RSS and CPU. It prints a Markdown table.
+//
+//	go run ./test/benchlogs -rates 1000,10000 -duration 60s
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	rates := flag.String("rates", "1000,10000", "lines per second, comma-separated")
+	duration := flag.Duration("duration", 60*time.Second, "how long each rate is written")
+	bin := flag.String("bin", "bin", "directory with appserver-log-shipper and victoria-logs")
+	flag.Parse()
+	fmt.Println("| lines/s written | lines/s delivered | lag p99 | shipper peak RSS | shipper CPU |")
+	fmt.Println("|---|---|---|---|---|")
+	for _, r := range strings.Split(*rates, ",") {
+		rate, err := strconv.Atoi(strings.TrimSpace(r))
+		if err != nil {
+			fail(err)
+		}
+		res, err := run(*bin, rate, *duration)
+		if err != nil {
+			fail(err)
+		}
+		fmt.Printf("| %d | %.0f | %s | %.1f MiB | %.0f %% of a core |\n", rate, res.delivered, res.lagP99.Round(time.Millisecond), res.rssMiB, res.cpu*100)
+	}
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "benchlogs:", err)
+	os.Exit(1)
+}
+
+type result struct {
+	delivered float64
+	lagP99    time.Duration
+	rssMiB    float64
+	cpu       float64
+}
+
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+// config is what the operator generates for an Elasticsearch destination
+// (internal/resources/logshipper.go), with local paths.
+const config = `extensions:
+  file_storage: {directory: %[1]s/offsets, create_directory: true, fsync: true}
+receivers:
+  filelog:
+    include: [%[1]s/logs/server.log]
+    start_at: beginning
+    include_file_path: true
+    storage: file_storage
+    poll_interval: 200ms
+    multiline: {line_start_pattern: '^\d{4}-\d{2}-\d{2} '}
+processors:
+  memory_limiter: {check_interval: 1s, limit_mib: 51, spike_limit_mib: 12}
+  resource:
+    attributes:
+    - {key: service.name, value: bench, action: upsert}
+exporters:
+  elasticsearch:
+    endpoints: [http://%[2]s/insert/elasticsearch]
+    index: appserver
+    headers: {VL-Msg-Field: message, VL-Time-Field: "@timestamp"}
+    sending_queue: {storage: file_storage, sizer: items, queue_size: 100000, block_on_overflow: true, num_consumers: 2, batch: {flush_timeout: 1s, min_size: 1000, max_size: 5000}}
+    retry_on_failure: {enabled: true, initial_interval: 1s, max_interval: 10s, max_elapsed_time: 0s}
+service:
+  extensions: [file_storage]
+  telemetry: {metrics: {level: none}}
+  pipelines:
+    logs: {receivers: [filelog], processors: [memory_limiter, resource], exporters: [elasticsearch]}
+`
+
+func run(bin string, rate int, d time.Duration) (result, error) {
+	dir, err := os.MkdirTemp("", "benchlogs-")
+	if err != nil {
+		return result{}, err
+	}
+	defer os.RemoveAll(dir)
+	for _, sub := range []string{"logs", "offsets", "vl"} {
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
+			return result{}, err
+		}
+	}
+	addr, err := freeAddr()
+	if err != nil {
+		return result{}, err
+	}
+	vl := exec.Command(filepath.Join(bin, "victoria-logs"), "-httpListenAddr="+addr, "-storageDataPath="+filepath.Join(dir, "vl"),
+		"-retentionPeriod=100y", "-loggerLevel=WARN")
+	if err := vl.Start(); err != nil {
+		return result{}, err
+	}
+	defer func() { _ = vl.Process.Signal(syscall.SIGTERM); _ = vl.Wait() }()
+	for i := 0; ; i++ {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			break
+		}
+		if i > 300 {
+			return result{}, fmt.Errorf("VictoriaLogs does not listen")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	cfg := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(config, dir, addr)), 0o600); err != nil {
+		return result{}, err
+	}
+	sh := exec.Command(filepath.Join(bin, "appserver-log-shipper"), "--config="+cfg)
+	sh.Env = append(os.Environ(), "GOMEMLIMIT=67108864")
+	if err := sh.Start(); err != nil {
+		return result{}, err
+	}
+	defer func() { _ = sh.Process.Signal(syscall.SIGTERM); _ = sh.Wait() }()
+
+	f, err := os.Create(filepath.Join(dir, "logs", "server.log"))
+	if err != nil {
+		return result{}, err
+	}
+	defer f.Close()
+
+	// Write in 10 ms ticks; poll the store's count every 100 ms meanwhile.
+	total := int(float64(rate) * d.Seconds())
+	written := make([]time.Time, 0, total)
+	type sample struct {
+		at    time.Time
+		count int
+	}
+	var samples []sample
+	start := time.Now()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	lastPoll := time.Time{}
+	var buf bytes.Buffer
+	for len(written) < total || (len(samples) == 0 || samples[len(samples)-1].count < total) {
+		now := <-tick.C
+		due := min(total, int(float64(rate)*now.Sub(start).Seconds()))
+		buf.Reset()
+		for len(written) < due {
+			fmt.Fprintf(&buf, "%s INFO [main] seq=%09d request handled in 3 ms, user=alice cart=42 items=3\n", now.UTC().Format("2006-01-02 15:04:05.000"), len(written))
+			written = append(written, now)
+		}
+		if buf.Len() > 0 {
+			if _, err := f.Write(buf.Bytes()); err != nil {
+				return result{}, err
+			}
+		}
+		if now.Sub(lastPoll) >= 100*time.Millisecond {
+			lastPoll = now
+			c, err := count(addr)
+			if err == nil {
+				samples = append(samples, sample{time.Now(), c})
+			}
+		}
+		if time.Since(start) > d+3*time.Minute {
+			return result{}, fmt.Errorf("rate %d: only %d of %d lines delivered after %s", rate, samples[len(samples)-1].count, total, time.Since(start))
+		}
+	}
+	end := samples[len(samples)-1].at
+	usage, rss := procStats(sh.Process.Pid)
+
+	// lag of line i: the first sample whose count exceeds i, minus its write time.
+	lags := make([]time.Duration, 0, total)
+	j := 0
+	for i := range total {
+		for samples[j].count <= i {
+			j++
+		}
+		lags = append(lags, samples[j].at.Sub(written[i]))
+	}
+	slices.Sort(lags)
+	return result{
+		delivered: float64(total) / end.Sub(start).Seconds(),
+		lagP99:    lags[len(lags)*99/100],
+		rssMiB:    rss,
+		cpu:       usage.Seconds() / end.Sub(start).Seconds(),
+	}, nil
+}
+
+func count(addr string) (int, error) {
+	resp, err := http.Get("http://" + addr + "/select/logsql/query?" + url.Values{"query": {"* | stats count() n"}}.Encode())
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	var row struct {
+		N string `json:"n"`
+	}
+	sc := bufio.NewScanner(resp.Body)
+	if !sc.Scan() {
+		return 0, fmt.Errorf("empty answer")
+	}
+	if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
+		return 0, err
+	}
+	return strconv.Atoi(row.N)
+}
+
+// procStats returns the CPU time the process used and its peak RSS in MiB.
+func procStats(pid int) (time.Duration, float64) {
+	var cpu time.Duration
+	if raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
+		fields := strings.Fields(string(raw[bytes.LastIndexByte(raw, ')')+2:]))
+		ut, _ := strconv.Atoi(fields[11])
+		st, _ := strconv.Atoi(fields[12])
+		cpu = time.Duration(ut+st) * time.Second / 100 // USER_HZ
+	}
+	var rss float64
+	if raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid)); err == nil {
+		for _, l := range strings.Split(string(raw), "\n") {
+			if strings.HasPrefix(l, "VmHWM:") {
+				kb, _ := strconv.Atoi(strings.Fields(l)[1])
+				rss = float64(kb) / 1024
+			}
+		}
+	}
+	return cpu, rss
+}
