@@ -176,14 +176,13 @@ image: ## Build the multi-arch operator image into bin/image/: an OCI layout and
 		--label org.opencontainers.image.revision=$(COMMIT) \
 		--label org.opencontainers.image.licenses=Apache-2.0 \
 		--label 'org.opencontainers.image.description=Kubernetes operator that runs Java application servers from one ApplicationServer resource'
-	@$(MAKE) --no-print-directory image-log-shipper
 
 # The log-shipper image (cmd/appserver-log-shipper), the default of the
 # LOG_SHIPPER_IMAGE setting: same builder, same platforms, its own layout.
 SHIPPER_IMG ?= ghcr.io/appserver-operator/appserver-log-shipper:$(RELEASE)
 
 .PHONY: image-log-shipper
-image-log-shipper: ## Build the multi-arch log-shipper image into bin/image/log-shipper/ (make image builds it too).
+image-log-shipper: ## Build the multi-arch log-shipper image into bin/image/log-shipper/ (its own target: the collector takes minutes to cross-compile cold).
 	@for p in $(IMAGE_PLATFORMS); do \
 		echo ">> image-log-shipper: go build $$p"; \
 		CGO_ENABLED=0 GOOS=$${p%%/*} GOARCH=$${p#*/} go -C cmd/appserver-log-shipper build -trimpath -ldflags '$(SHIPPER_LDFLAGS)' \
@@ -203,6 +202,9 @@ image-log-shipper: ## Build the multi-arch log-shipper image into bin/image/log-
 .PHONY: image-push
 image-push: ## Push the image index make image built to IMG=<registry>/<repo>:<tag> (docker/podman credentials).
 	@$(IMAGE_TOOL) push --layout $(image_dir)/oci $(IMG)
+
+.PHONY: image-push-log-shipper
+image-push-log-shipper: ## Push the log-shipper index make image-log-shipper built to SHIPPER_IMG=<registry>/<repo>:<tag>.
 	@$(IMAGE_TOOL) push --layout $(image_dir)/log-shipper/oci $(SHIPPER_IMG)
 
 .PHONY: test-image
