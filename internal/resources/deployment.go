@@ -44,7 +44,7 @@ func Deployment(as *v1alpha1.ApplicationServer, opts Options) *appsv1.Deployment
 	return dep
 }
 
-func podTemplate(as *v1alpha1.ApplicationServer, _ Options) corev1.PodTemplateSpec {
+func podTemplate(as *v1alpha1.ApplicationServer, opts Options) corev1.PodTemplateSpec {
 	d := as.Spec.Deployment
 	spec := corev1.PodSpec{
 		Containers:                    []corev1.Container{serverContainer(as)},
@@ -66,13 +66,19 @@ func podTemplate(as *v1alpha1.ApplicationServer, _ Options) corev1.PodTemplateSp
 		spec.DNSPolicy = d.DNS.DNSPolicy
 		spec.DNSConfig = d.DNS.DNSConfig.DeepCopy()
 	}
-	return corev1.PodTemplateSpec{
+	// Each feature adds its part, in this order.
+	withShutdown(as, &spec)
+	withUserPodExtras(as, &spec)
+	withWaitFor(as, opts, &spec)
+	t := corev1.PodTemplateSpec{
 		ObjectMeta: metav1.ObjectMeta{
 			Labels:      Labels(as, ComponentServer),
 			Annotations: annotations(as.Spec.Common.Annotations, d.Annotations),
 		},
 		Spec: spec,
 	}
+	withRestartVersion(as, &t)
+	return t
 }
 
 func serverContainer(as *v1alpha1.ApplicationServer) corev1.Container {

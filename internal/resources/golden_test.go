@@ -68,7 +68,7 @@ func server(name string, mutate func(as *v1alpha1.ApplicationServer)) *v1alpha1.
 }
 
 func goldenCases(t testing.TB) []goldenCase {
-	return []goldenCase{
+	return append([]goldenCase{
 		{"sample-simple", loadSample(t, "appserver_v1alpha1_applicationserver_simple.yaml")},
 		{"sample-advanced", loadSample(t, "appserver_v1alpha1_applicationserver_advanced.yaml")},
 		// Its podDisruptionBudget leaves out enabled, which means true.
@@ -207,13 +207,21 @@ func goldenCases(t testing.TB) []goldenCase {
 				},
 			}
 		})},
-	}
+	}, lifecycleGoldenCases()...)
+}
+
+// goldenOptions are the operator settings of every golden case: an operator
+// image (for the wait-for init container) and namespace (for the
+// NetworkPolicy's metering rule).
+var goldenOptions = Options{
+	OperatorImage:     "ghcr.io/appserver-operator/appserver-operator:v0.0.0-golden",
+	OperatorNamespace: "appserver-system",
 }
 
 // children builds every child of as, in apply order, leaving out those the
 // builders do not create.
 func children(as *v1alpha1.ApplicationServer) []any {
-	out := []any{Deployment(as, Options{}), Service(as)}
+	out := []any{Deployment(as, goldenOptions), Service(as)}
 	if h := HorizontalPodAutoscaler(as); h != nil {
 		out = append(out, h)
 	}
@@ -222,6 +230,9 @@ func children(as *v1alpha1.ApplicationServer) []any {
 	}
 	if p := PodDisruptionBudget(as); p != nil {
 		out = append(out, p)
+	}
+	if n := NetworkPolicy(as, goldenOptions); n != nil {
+		out = append(out, n)
 	}
 	return out
 }
