@@ -64,7 +64,7 @@ func lifecycleGoldenCases() []goldenCase {
 			d.Args = &v1alpha1.ContainerCommand{Server: []string{"--profile", "prod"}}
 			d.Ports = []corev1.ContainerPort{{Name: "jmx", ContainerPort: 9999}}
 			d.InitContainers = []corev1.Container{{Name: "fetch-app", Image: "busybox:1.36",
-				Command: []string{"sh", "-c", "cp /src/app.war /work/"},
+				Command:      []string{"sh", "-c", "cp /src/app.war /work/"},
 				VolumeMounts: []corev1.VolumeMount{{Name: "scratch", MountPath: "/work"}}}}
 			d.Sidecars = []corev1.Container{
 				{Name: "proxy", Image: "envoyproxy/envoy:v1.32"},
