@@ -208,7 +208,6 @@ type MeteringSpec struct {
 // +kubebuilder:validation:XValidation:rule="!has(self.shutdown) || !has(self.shutdown.drainSeconds) || (has(self.terminationGracePeriodSeconds) ? self.terminationGracePeriodSeconds : 30) > self.shutdown.drainSeconds",message="spec.deployment.terminationGracePeriodSeconds (30 when unset) must be greater than spec.deployment.shutdown.drainSeconds"
 // +kubebuilder:validation:XValidation:rule="!has(self.initContainers) || self.initContainers.all(c, !(c.name in ['server', 'log-shipper', 'wait-for']))",message="spec.deployment.initContainers[].name: server, log-shipper and wait-for are the operator's container names"
 // +kubebuilder:validation:XValidation:rule="!has(self.sidecars) || self.sidecars.all(c, !(c.name in ['server', 'log-shipper', 'wait-for']))",message="spec.deployment.sidecars[].name: server, log-shipper and wait-for are the operator's container names"
-// +kubebuilder:validation:XValidation:rule="!has(self.initContainers) || !has(self.sidecars) || self.initContainers.all(c, !self.sidecars.exists(s, s.name == c.name))",message="spec.deployment.sidecars[].name: a sidecar may not have the name of one of spec.deployment.initContainers"
 // +kubebuilder:validation:XValidation:rule="!has(self.volumes) || self.volumes.all(v, !v.name.startsWith('appserver-'))",message="spec.deployment.volumes[].name: names starting with appserver- are reserved for the operator's volumes"
 type DeploymentSpec struct {
 	// replicas is the number of pods. Ignored while the horizontal pod

@@ -159,6 +159,7 @@ func TestAdmissionRejectsInvalidObjects(t *testing.T) {
 		{"timeZone with spaces", func(o map[string]any) { set(o, "spec.deployment.timeZone", "Asia Tokyo") }, []string{"spec.deployment.timeZone"}},
 		{"name not a DNS-1035 label", func(o map[string]any) { set(o, "metadata.name", "1-starts-with-digit") }, []string{"metadata.name must be a DNS-1035 label"}},
 	}
+	cases = append(cases, lifecycleAdmissionCases...)
 	if len(cases) < 25 {
 		t.Fatalf("want at least 25 cases, have %d", len(cases))
 	}

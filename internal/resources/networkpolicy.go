@@ -40,7 +40,11 @@ func NetworkPolicy(as *v1alpha1.ApplicationServer, opts Options) *networkingv1.N
 	}
 	var peers []networkingv1.NetworkPolicyPeer
 	if ptr.Deref(np.AllowSameNamespace, true) {
-		peers = append(peers, networkingv1.NetworkPolicyPeer{PodSelector: &metav1.LabelSelector{}})
+		// Every pod of the namespace. (An empty podSelector says the same
+		// but is an empty object, which an apply intent leaves out.)
+		peers = append(peers, networkingv1.NetworkPolicyPeer{NamespaceSelector: &metav1.LabelSelector{
+			MatchLabels: map[string]string{namespaceNameLabel: as.Namespace},
+		}})
 	}
 	for _, f := range np.From {
 		peers = append(peers, networkingv1.NetworkPolicyPeer{
