@@ -126,6 +126,14 @@ bench: tools build ## Measure N servers (default 1000) through the operator agai
 	go run ./test/bench -n $(N) -cluster bench-$$$$ -out docs/performance.md \
 		-command 'make bench N=$(N)$(if $(BENCH_FLAGS), BENCH_FLAGS="$(BENCH_FLAGS)")' $(BENCH_FLAGS)
 
+# Unrelated 100 KiB Secrets of make bench-secrets.
+SECRETS ?= 2000
+
+.PHONY: bench-secrets
+bench-secrets: tools build ## The operator's RSS before and after SECRETS (default 2000) unrelated 100 KiB Secrets appear (config rollouts' memory bound; prints a table for docs/performance.md).
+	SECRET_MEMORY_BENCH=1 SECRETS=$(SECRETS) E2E_CLUSTER=$${E2E_CLUSTER:-bench-secrets-$$$$} \
+		go test -tags e2e -count=1 -timeout 30m -run '^TestSecretMemory$$' -v $(GOTESTFLAGS) ./test/e2e/
+
 .PHONY: bench-smoke
 bench-smoke: tools build ## A small run of the benchmark (N=20) that checks every figure is present; no speed assertion.
 	go run ./test/bench -n 20 -idle 3s -timeout 3m -cluster bench-smoke-$$$$ -smoke

@@ -86,6 +86,24 @@ type ApplicationServerSpec struct {
 	// (beyond WebOTX).
 	// +optional
 	PodDisruptionBudget *PodDisruptionBudgetSpec `json:"podDisruptionBudget,omitempty"`
+
+	// dependsOn lists what the server's pods wait for before the server
+	// starts: a wait-for init container running the operator's own image
+	// checks each entry with backoff (beyond WebOTX).
+	// +optional
+	// +kubebuilder:validation:MaxItems=32
+	DependsOn []Dependency `json:"dependsOn,omitempty"`
+
+	// restartVersion: any change of this string rolls the server's pods
+	// (beyond WebOTX).
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	RestartVersion string `json:"restartVersion,omitempty"`
+
+	// networkPolicy isolates the server's pods with an ingress NetworkPolicy
+	// (beyond WebOTX).
+	// +optional
+	NetworkPolicy *NetworkPolicySpec `json:"networkPolicy,omitempty"`
 }
 
 // CommonSpec holds metadata shared by every child object.
@@ -191,6 +209,11 @@ type MeteringSpec struct {
 }
 
 // DeploymentSpec describes the pods that run the server.
+//
+// +kubebuilder:validation:XValidation:rule="!has(self.shutdown) || !has(self.shutdown.drainSeconds) || (has(self.terminationGracePeriodSeconds) ? self.terminationGracePeriodSeconds : 30) > self.shutdown.drainSeconds",message="spec.deployment.terminationGracePeriodSeconds (30 when unset) must be greater than spec.deployment.shutdown.drainSeconds"
+// +kubebuilder:validation:XValidation:rule="!has(self.initContainers) || self.initContainers.all(c, !(c.name in ['server', 'log-shipper', 'wait-for']))",message="spec.deployment.initContainers[].name: server, log-shipper and wait-for are the operator's container names"
+// +kubebuilder:validation:XValidation:rule="!has(self.sidecars) || self.sidecars.all(c, !(c.name in ['server', 'log-shipper', 'wait-for']))",message="spec.deployment.sidecars[].name: server, log-shipper and wait-for are the operator's container names"
+// +kubebuilder:validation:XValidation:rule="!has(self.volumes) || self.volumes.all(v, !v.name.startsWith('appserver-'))",message="spec.deployment.volumes[].name: names starting with appserver- are reserved for the operator's volumes"
 type DeploymentSpec struct {
 	// replicas is the number of pods. Ignored while the horizontal pod
 	// autoscaler is enabled. Exposed as the scale subresource.
@@ -313,6 +336,68 @@ type DeploymentSpec struct {
 	// server.application.logs (WebOTX: deployment.logstash; docs/logging.md).
 	// +optional
 	LogShipper *LogShipperSpec `json:"logShipper,omitempty"`
+	// restartOnConfigChange rolls the pods when the data of a ConfigMap or
+	// Secret their template references changes; true when unset.
+	// +optional
+	// +kubebuilder:default=true
+	RestartOnConfigChange *bool `json:"restartOnConfigChange,omitempty"`
+
+	// shutdown drains a pod before its server stops.
+	// +optional
+	Shutdown *ShutdownSpec `json:"shutdown,omitempty"`
+
+	// lifecycle hooks of each container.
+	// +optional
+	Lifecycle *ContainerLifecycle `json:"lifecycle,omitempty"`
+
+	// volumes added to the pods (mount them with volumeMounts.server, or in
+	// initContainers and sidecars). Names starting with appserver- are the
+	// operator's.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=64
+	Volumes []corev1.Volume `json:"volumes,omitempty"`
+
+	// volumeMounts of each container, in addition to the operator's.
+	// +optional
+	VolumeMounts *ContainerVolumeMounts `json:"volumeMounts,omitempty"`
+
+	// initContainers run, in order, before the server (after the operator's
+	// wait-for). They get the restricted security context when they set none.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=16
+	InitContainers []corev1.Container `json:"initContainers,omitempty"`
+
+	// sidecars run next to the server for the pod's whole life (native
+	// sidecars: init containers with restartPolicy Always, started before
+	// the server and stopped after it). They get the restricted security
+	// context when they set none.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=16
+	Sidecars []corev1.Container `json:"sidecars,omitempty"`
+
+	// command of each container; replaces the image's entrypoint.
+	// +optional
+	Command *ContainerCommand `json:"command,omitempty"`
+
+	// args of each container; replaces the image's arguments.
+	// +optional
+	Args *ContainerCommand `json:"args,omitempty"`
+
+	// ports of the server container that the Service does not expose (a
+	// JMX port, say). A name or number already used by spec.service.ports
+	// is rejected by the API server when the Deployment is applied.
+	// +optional
+	// +listType=map
+	// +listMapKey=containerPort
+	// +listMapKey=protocol
+	// +kubebuilder:validation:MaxItems=32
+	Ports []corev1.ContainerPort `json:"ports,omitempty"`
 }
 
 // DNSSpec sets the pods' DNS policy and configuration.

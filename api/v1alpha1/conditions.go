@@ -29,6 +29,12 @@ const (
 	// container because something it references is missing, typically a
 	// ConfigMap or Secret of spec.server.envFrom; the message names it.
 	ReasonContainerConfigError = "CreateContainerConfigError"
+	// ReasonWaitingForDependency (Progressing): a pod's wait-for init
+	// container waits for spec.dependsOn; the message names what.
+	ReasonWaitingForDependency = "WaitingForDependency"
+	// ReasonOperatorImageMissing (Degraded): spec.dependsOn is set but the
+	// operator's OPERATOR_IMAGE setting is empty, so no pod waits.
+	ReasonOperatorImageMissing = "OperatorImageMissing"
 )
 
 // Labels the operator puts on every child (the recommended Kubernetes labels).

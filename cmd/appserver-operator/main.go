@@ -3,6 +3,9 @@
 // Settings come from environment variables with WebOTX's names (normally
 // from the ConfigMap appserver-operator-config); see docs/operator-settings.md.
 // A bad setting stops it at once with exit code 2 and one line per variable.
+//
+// `appserver-operator wait` is the wait-for init container of servers with
+// spec.dependsOn (internal/wait).
 package main
 
 import (
@@ -16,9 +19,13 @@ import (
 
 	"github.com/appserver-operator/appserver-operator/internal/operator"
 	"github.com/appserver-operator/appserver-operator/internal/version"
+	"github.com/appserver-operator/appserver-operator/internal/wait"
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "wait" {
+		os.Exit(wait.Main(ctrl.SetupSignalHandler(), os.Args[2:], os.Getenv, os.Stderr))
+	}
 	opts := operator.DefaultOptions()
 	opts.BindFlags(flag.CommandLine)
 	showVersion := flag.Bool("version", false, "Print the version, commit and Go version, and exit.")

@@ -18,10 +18,12 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -59,7 +61,12 @@ var conditionReason = regexp.MustCompile(`^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])
 // +kubebuilder:rbac:groups=autoscaling,resources=horizontalpodautoscalers,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=networking.k8s.io,resources=networkpolicies,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+// Config rollouts (confighash.go): list/watch for a metadata-only watch of
+// ConfigMaps and Secrets (no data is cached), get to read the content of
+// those a server's pods reference, on demand, when their resourceVersion moves.
+// +kubebuilder:rbac:groups="",resources=configmaps;secrets,verbs=get;list;watch
 
 // ApplicationServerReconciler makes the children of each ApplicationServer
 // match its spec and reports what it sees in its status.
@@ -80,6 +87,12 @@ type ApplicationServerReconciler struct {
 	MeteringEvents <-chan event.GenericEvent
 	// Options are the operator settings the builders need.
 	Options resources.Options
+	// WatchNamespaces limit the metadata-only watch of ConfigMaps and
+	// Secrets (config rollouts); empty: all namespaces.
+	WatchNamespaces []string
+
+	configCache cache.Cache
+	digests     configDigests
 }
 
 // child is one kind of object an ApplicationServer may have: desired is nil
@@ -104,6 +117,7 @@ func children(as *v1alpha1.ApplicationServer, opts resources.Options) []child {
 		{kind: "PodDisruptionBudget", desired: nilIfNil(resources.PodDisruptionBudget(as)), empty: func() client.Object { return &policyv1.PodDisruptionBudget{} }},
 		{kind: "ConfigMap", name: resources.LogShipperConfigMapName(as), uncached: true,
 			desired: nilIfNil(resources.LogShipperConfigMap(as)), empty: func() client.Object { return &corev1.ConfigMap{} }},
+		{kind: "NetworkPolicy", desired: nilIfNil(resources.NetworkPolicy(as, opts)), empty: func() client.Object { return &networkingv1.NetworkPolicy{} }},
 	}
 }
 
@@ -130,7 +144,15 @@ func (r *ApplicationServerReconciler) Reconcile(ctx context.Context, req ctrl.Re
 	}
 
 	var o observation
-	for _, c := range children(as, r.Options) {
+	opts := r.serverOptions(ctx, as)
+	o.operatorImageMissing = len(as.Spec.DependsOn) > 0 && opts.OperatorImage == ""
+	for _, c := range children(as, opts) {
+		if err := r.addConfigHash(ctx, as, c.desired); err != nil {
+			// Without the hash the template would change: leave the
+			// Deployment as it is until the configuration can be read.
+			o.applyErr = errors.Join(o.applyErr, err)
+			continue
+		}
 		obj, notOwned, err := r.reconcileChild(ctx, as, c)
 		switch {
 		case err != nil:
@@ -143,6 +165,11 @@ func (r *ApplicationServerReconciler) Reconcile(ctx context.Context, req ctrl.Re
 		}
 	}
 
+	if msg, err := r.waitingFor(ctx, as); err != nil {
+		o.applyErr = errors.Join(o.applyErr, err)
+	} else {
+		o.waitingFor = msg
+	}
 	if msg, err := r.configError(ctx, as); err != nil {
 		o.applyErr = errors.Join(o.applyErr, err)
 	} else if o.configError = msg; msg != "" && !degradedFor(as, v1alpha1.ReasonContainerConfigError) {
@@ -310,11 +337,85 @@ func (r *ApplicationServerReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&autoscalingv2.HorizontalPodAutoscaler{}).
 		Owns(&networkingv1.Ingress{}).
 		Owns(&policyv1.PodDisruptionBudget{}).
-		Watches(&corev1.Pod{}, podsToServer, builder.WithPredicates(configErrorChanged)).
+		Owns(&networkingv1.NetworkPolicy{}).
+		Watches(&corev1.Pod{}, podsToServer, builder.WithPredicates(podStateChanged)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: workers}).
 		Named("applicationserver")
 	if r.MeteringEvents != nil {
 		b = b.WatchesRawSource(source.Channel(r.MeteringEvents, &handler.EnqueueRequestForObject{}))
 	}
+	if err := r.setUpConfigWatch(mgr); err != nil {
+		return err
+	}
+	for kind, gvk := range map[resources.ConfigKind]schema.GroupVersionKind{resources.KindSecret: secretGVK, resources.KindConfigMap: configMapGVK} {
+		m := &metav1.PartialObjectMetadata{}
+		m.SetGroupVersionKind(gvk)
+		b = b.WatchesRawSource(source.Kind(r.configCache, m, r.serversReferencing(kind), configChanged))
+	}
 	return b.Complete(r)
+}
+
+// setUpConfigWatch creates the metadata-only cache of ConfigMaps and Secrets
+// (see confighash.go), runs it with the manager, and indexes the
+// ApplicationServers by what they reference.
+func (r *ApplicationServerReconciler) setUpConfigWatch(mgr ctrl.Manager) error {
+	opts := cache.Options{
+		Scheme:           mgr.GetScheme(),
+		Mapper:           mgr.GetRESTMapper(),
+		DefaultTransform: metadataOnly,
+	}
+	if len(r.WatchNamespaces) > 0 {
+		opts.DefaultNamespaces = map[string]cache.Config{}
+		for _, ns := range r.WatchNamespaces {
+			opts.DefaultNamespaces[ns] = cache.Config{}
+		}
+	}
+	c, err := cache.New(mgr.GetConfig(), opts)
+	if err != nil {
+		return fmt.Errorf("creating the ConfigMap and Secret metadata cache: %w", err)
+	}
+	if err := mgr.Add(c); err != nil {
+		return fmt.Errorf("adding the ConfigMap and Secret metadata cache: %w", err)
+	}
+	r.configCache = c
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1alpha1.ApplicationServer{}, configRefsIndex, r.configRefs); err != nil {
+		return fmt.Errorf("indexing ApplicationServers by ConfigMap and Secret: %w", err)
+	}
+	return nil
+}
+
+// serverOptions are the builders' options for as: the operator's, plus the
+// first Service port of each ApplicationServer it depends on.
+func (r *ApplicationServerReconciler) serverOptions(ctx context.Context, as *v1alpha1.ApplicationServer) resources.Options {
+	opts := r.Options
+	for _, d := range as.Spec.DependsOn {
+		if d.ApplicationServer == "" {
+			continue
+		}
+		other := &v1alpha1.ApplicationServer{}
+		if err := r.Client.Get(ctx, client.ObjectKey{Namespace: as.Namespace, Name: d.ApplicationServer}, other); err != nil {
+			continue // not there (yet): wait on the default port
+		}
+		if len(other.Spec.Service.Ports) > 0 {
+			if opts.DependencyPorts == nil {
+				opts.DependencyPorts = map[string]int32{}
+			}
+			opts.DependencyPorts[d.ApplicationServer] = other.Spec.Service.Ports[0].Port
+		}
+	}
+	return opts
+}
+
+// addConfigHash sets the config-hash annotation on a desired Deployment.
+func (r *ApplicationServerReconciler) addConfigHash(ctx context.Context, as *v1alpha1.ApplicationServer, obj client.Object) error {
+	dep, ok := obj.(*appsv1.Deployment)
+	if !ok {
+		return nil
+	}
+	hash, err := r.configHash(ctx, as, &dep.Spec.Template.Spec)
+	if err != nil {
+		return fmt.Errorf("hashing the configuration of Deployment %s: %w", as.Name, err)
+	}
+	resources.WithConfigHash(&dep.Spec.Template, hash)
+	return nil
 }

@@ -67,15 +67,23 @@ var podsToServer = handler.EnqueueRequestsFromMapFunc(func(_ context.Context, ob
 	return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: obj.GetNamespace(), Name: name}}}
 })
 
-// configErrorChanged lets through only pod events that start or end a
-// configuration error: pod churn alone does not wake the reconciler.
-var configErrorChanged = predicate.Funcs{
-	CreateFunc: func(e event.CreateEvent) bool { return podConfigError(asPod(e.Object)) != "" },
+// podStateChanged lets through only pod events that start or end a
+// configuration error or a wait for dependencies (or change what it
+// says): pod churn alone does not wake the reconciler.
+var podStateChanged = predicate.Funcs{
+	CreateFunc: func(e event.CreateEvent) bool { return podState(asPod(e.Object)) != "" },
 	UpdateFunc: func(e event.UpdateEvent) bool {
-		return podConfigError(asPod(e.ObjectOld)) != podConfigError(asPod(e.ObjectNew))
+		return podState(asPod(e.ObjectOld)) != podState(asPod(e.ObjectNew))
 	},
-	DeleteFunc:  func(e event.DeleteEvent) bool { return podConfigError(asPod(e.Object)) != "" },
+	DeleteFunc:  func(e event.DeleteEvent) bool { return podState(asPod(e.Object)) != "" },
 	GenericFunc: func(event.GenericEvent) bool { return false },
+}
+
+func podState(p *corev1.Pod) string {
+	if m := podConfigError(p); m != "" {
+		return m
+	}
+	return podWaitState(p)
 }
 
 func asPod(obj client.Object) *corev1.Pod {

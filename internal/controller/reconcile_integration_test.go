@@ -166,7 +166,21 @@ func TestAdvancedSampleYieldsChildrenMatchingTheSpec(t *testing.T) {
 	expect(t, "container ports", c.Ports, []corev1.ContainerPort{
 		{Name: "http", ContainerPort: 8080, Protocol: corev1.ProtocolTCP},
 		{Name: "https", ContainerPort: 8443, Protocol: corev1.ProtocolTCP},
+		{Name: "jmx", ContainerPort: 9999, Protocol: corev1.ProtocolTCP}, // deployment.ports
 	})
+	// Issue 11: wait-for first, then the sidecar, then the init container;
+	// the drain sleep; the config hash and the restart version.
+	var inits []string
+	for _, ic := range pod.InitContainers {
+		inits = append(inits, ic.Name)
+	}
+	expect(t, "init containers", inits, []string{"wait-for", "metrics-proxy", "migrate-schema"})
+	expect(t, "sidecar restartPolicy", pod.InitContainers[1].RestartPolicy, ptr.To(corev1.ContainerRestartPolicyAlways))
+	expect(t, "preStop sleep", c.Lifecycle.PreStop.Sleep.Seconds, int64(*d.Shutdown.DrainSeconds))
+	expect(t, "restart version", dep.Spec.Template.Annotations["appserver.dev/restart-version"], spec.RestartVersion)
+	if dep.Spec.Template.Annotations["appserver.dev/config-hash"] == "" {
+		t.Error("no config-hash annotation although the pods reference ConfigMaps and Secrets")
+	}
 	env := map[string]corev1.EnvVar{}
 	for _, e := range c.Env {
 		env[e.Name] = e

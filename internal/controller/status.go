@@ -31,6 +31,12 @@ type observation struct {
 	// server container for a missing reference ("configmap \"env\" not
 	// found"); empty otherwise.
 	configError string
+	// waitingFor says what a pod's wait-for init container waits for
+	// (spec.dependsOn); empty when no pod waits.
+	waitingFor string
+	// operatorImageMissing: spec.dependsOn is set but the operator has no
+	// OPERATOR_IMAGE to run its wait-for init container with.
+	operatorImageMissing bool
 }
 
 // computeStatus derives the whole status from the object and what the
@@ -97,6 +103,8 @@ func setProgressingCondition(st *v1alpha1.ApplicationServerStatus, gen int64, o 
 	switch {
 	case d == nil:
 		c.Status, c.Reason, c.Message = metav1.ConditionFalse, v1alpha1.ReasonDeploymentPending, "The Deployment does not exist yet"
+	case o.waitingFor != "":
+		c.Status, c.Reason, c.Message = metav1.ConditionTrue, v1alpha1.ReasonWaitingForDependency, o.waitingFor
 	case progressDeadlineExceeded(d):
 		c.Status, c.Reason = metav1.ConditionFalse, v1alpha1.ReasonProgressDeadlineExceeded
 		c.Message = deploymentCondition(d, appsv1.DeploymentProgressing).Message
@@ -122,6 +130,8 @@ func setDegradedCondition(st *v1alpha1.ApplicationServerStatus, gen int64, o obs
 		c.Reason, c.Message = reasonOr(rf.Reason, v1alpha1.ReasonReplicaFailure), rf.Message
 	case o.configError != "":
 		c.Reason, c.Message = v1alpha1.ReasonContainerConfigError, o.configError
+	case o.operatorImageMissing:
+		c.Reason, c.Message = v1alpha1.ReasonOperatorImageMissing, "spec.dependsOn needs the operator's OPERATOR_IMAGE setting, which is empty: the pods start without waiting for their dependencies"
 	case o.deployment != nil && progressDeadlineExceeded(o.deployment):
 		c.Reason = v1alpha1.ReasonProgressDeadlineExceeded
 		c.Message = deploymentCondition(o.deployment, appsv1.DeploymentProgressing).Message

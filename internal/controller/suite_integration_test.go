@@ -22,8 +22,12 @@ import (
 
 	"github.com/appserver-operator/appserver-operator/internal/controller"
 	"github.com/appserver-operator/appserver-operator/internal/operator"
+	"github.com/appserver-operator/appserver-operator/internal/resources"
 	"github.com/appserver-operator/appserver-operator/internal/testutil"
 )
+
+// testOperatorImage is the OPERATOR_IMAGE of the operator under test.
+const testOperatorImage = "example.com/appserver-operator:test"
 
 var (
 	cfg *rest.Config
@@ -73,6 +77,10 @@ func run(m *testing.M) int {
 		APIReader: mgr.GetAPIReader(),
 		Scheme:    mgr.GetScheme(),
 		Recorder:  mgr.GetEventRecorder("appserver-operator"),
+		Options: resources.Options{
+			OperatorImage:     testOperatorImage,
+			OperatorNamespace: "appserver-system",
+		},
 	}
 	if err := rec.SetupWithManager(mgr); err != nil {
 		fmt.Fprintln(os.Stderr, err)

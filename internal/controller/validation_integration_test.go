@@ -200,6 +200,7 @@ func TestAdmissionRejectsInvalidObjects(t *testing.T) {
 			set(o, "spec.deployment.logShipper.multiline", map[string]any{"lineStartPattern": ""})
 		}, []string{"spec.deployment.logShipper.multiline.lineStartPattern"}},
 	}
+	cases = append(cases, lifecycleAdmissionCases...)
 	if len(cases) < 25 {
 		t.Fatalf("want at least 25 cases, have %d", len(cases))
 	}

@@ -130,6 +130,7 @@ func CacheOptions(watch []string, settingsNS, settingsName string) cache.Options
 		&autoscalingv2.HorizontalPodAutoscaler{}: managed,
 		&networkingv1.Ingress{}:                  managed,
 		&policyv1.PodDisruptionBudget{}:          managed,
+		&networkingv1.NetworkPolicy{}:            managed,
 		&corev1.Pod{}:                            managed, // metering targets
 	}}
 	if len(watch) > 0 {
@@ -205,7 +206,9 @@ func Run(ctx context.Context, o Options) error {
 		Scheme:                  mgr.GetScheme(),
 		Recorder:                mgr.GetEventRecorder("appserver-operator"),
 		MaxConcurrentReconciles: o.MaxConcurrentReconciles,
-		Options:                 resources.Options{OperatorImage: s.OperatorImage, LogShipperImage: s.LogShipperImage},
+		Options: resources.Options{OperatorImage: s.OperatorImage, LogShipperImage: s.LogShipperImage,
+			OperatorNamespace: os.Getenv("POD_NAMESPACE")},
+		WatchNamespaces: s.WatchNamespaces,
 	}
 	// The per-server state metrics come from the elected leader only: a
 	// standby has no ApplicationServer informer (the controller and the

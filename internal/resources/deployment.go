@@ -66,6 +66,11 @@ func podTemplate(as *v1alpha1.ApplicationServer, opts Options) corev1.PodTemplat
 		spec.DNSPolicy = d.DNS.DNSPolicy
 		spec.DNSConfig = d.DNS.DNSConfig.DeepCopy()
 	}
+	// Each feature adds its part, in this order (wait-for goes first among
+	// the init containers, the log shipper last).
+	withShutdown(as, &spec)
+	withUserPodExtras(as, &spec)
+	withWaitFor(as, opts, &spec)
 	t := corev1.PodTemplateSpec{
 		ObjectMeta: metav1.ObjectMeta{
 			Labels:      Labels(as, ComponentServer),
@@ -74,6 +79,7 @@ func podTemplate(as *v1alpha1.ApplicationServer, opts Options) corev1.PodTemplat
 		Spec: spec,
 	}
 	addLogShipper(as, opts, &t)
+	withRestartVersion(as, &t)
 	return t
 }
 

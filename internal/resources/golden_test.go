@@ -67,9 +67,6 @@ func server(name string, mutate func(as *v1alpha1.ApplicationServer)) *v1alpha1.
 	return as
 }
 
-// goldenOptions are the operator settings of the golden cases.
-var goldenOptions = Options{LogShipperImage: "ghcr.io/appserver-operator/appserver-log-shipper:v0.0.0-golden"}
-
 func goldenCases(t testing.TB) []goldenCase {
 	return append([]goldenCase{
 		{"sample-simple", loadSample(t, "appserver_v1alpha1_applicationserver_simple.yaml")},
@@ -210,7 +207,16 @@ func goldenCases(t testing.TB) []goldenCase {
 				},
 			}
 		})},
-	}, logShipperCases()...)
+	}, append(logShipperCases(), lifecycleGoldenCases()...)...)
+}
+
+// goldenOptions are the operator settings of every golden case: an operator
+// image (for the wait-for init container), a log-shipper image, and the
+// operator's namespace (for the NetworkPolicy's metering rule).
+var goldenOptions = Options{
+	OperatorImage:     "ghcr.io/appserver-operator/appserver-operator:v0.0.0-golden",
+	LogShipperImage:   "ghcr.io/appserver-operator/appserver-log-shipper:v0.0.0-golden",
+	OperatorNamespace: "appserver-system",
 }
 
 // children builds every child of as, in apply order, leaving out those the
@@ -228,6 +234,9 @@ func children(as *v1alpha1.ApplicationServer) []any {
 	}
 	if c := LogShipperConfigMap(as); c != nil {
 		out = append(out, c)
+	}
+	if n := NetworkPolicy(as, goldenOptions); n != nil {
+		out = append(out, n)
 	}
 	return out
 }

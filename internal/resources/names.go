@@ -12,15 +12,15 @@ const (
 	// LogShipperContainerName is the native sidecar that ships the log files.
 	LogShipperContainerName = "log-shipper"
 	// LogShipperConfigVolumeName mounts the <name>-logshipper ConfigMap.
-	LogShipperConfigVolumeName = "log-shipper-config"
+	LogShipperConfigVolumeName = ReservedVolumePrefix + "log-shipper-config"
 	// LogShipperOffsetsVolumeName is the emptyDir of the read offsets and
 	// of the persistent send queue: a restarted sidecar resumes from it.
-	LogShipperOffsetsVolumeName = "log-shipper-offsets"
+	LogShipperOffsetsVolumeName = ReservedVolumePrefix + "log-shipper-offsets"
 	// LogShipperCAVolumeName mounts the Elasticsearch CA Secret.
-	LogShipperCAVolumeName = "log-shipper-ca"
+	LogShipperCAVolumeName = ReservedVolumePrefix + "log-shipper-ca"
 	// LogShipperLogsVolumePrefix + <n> is the emptyDir of the n-th distinct
 	// log directory, shared by the server and the shipper.
-	LogShipperLogsVolumePrefix = "log-shipper-logs-"
+	LogShipperLogsVolumePrefix = ReservedVolumePrefix + "log-shipper-logs-"
 )
 
 // Environment variables of the log-shipper container; the generated config
@@ -39,3 +39,36 @@ const (
 // LogShipperConfigHashAnnotation on the pod template holds the hash of the
 // shipper's config, so that a change of the config rolls the pods.
 const LogShipperConfigHashAnnotation = "appserver.dev/logshipper-config-hash"
+// WaitForContainerName is the init container that waits for
+// spec.dependsOn; it runs the operator's own image (`appserver-operator wait`).
+const WaitForContainerName = "wait-for"
+
+// ReservedContainerNames are the container names the operator may add to a
+// pod: admission rejects them in spec.deployment.initContainers and
+// .sidecars (the CEL rules on DeploymentSpec list them; a unit test keeps
+// the two in step).
+var ReservedContainerNames = []string{ServerContainerName, LogShipperContainerName, WaitForContainerName}
+
+// ReservedVolumePrefix starts the name of every volume the operator adds to
+// a pod; admission rejects user volumes named so (spec.deployment.volumes).
+const ReservedVolumePrefix = "appserver-"
+
+// Environment variables the operator sets.
+const (
+	// WaitForEnv holds the wait-for container's targets, as JSON (see
+	// internal/wait.Target).
+	WaitForEnv = "WAIT_FOR"
+	// StopTimeoutEnv is the seconds WebOTX images give the server to stop:
+	// what is left of the grace period after the drain.
+	StopTimeoutEnv = "OTX_STOP_TIMEOUT"
+)
+
+// Pod template annotations the operator sets.
+const (
+	// ConfigHashAnnotation is a hash of the data of every ConfigMap and
+	// Secret the pod template references: a change rolls the pods.
+	ConfigHashAnnotation = "appserver.dev/config-hash"
+	// RestartVersionAnnotation carries spec.restartVersion: a change rolls
+	// the pods.
+	RestartVersionAnnotation = "appserver.dev/restart-version"
+)

@@ -254,11 +254,23 @@ func TestOperatorMakesNoWritesAtRest(t *testing.T) {
 		}
 		return nil
 	})
-	p := startOperator(t, nil)
+	// With the features of issue 11 on: a dependency (wait-for init
+	// container), config hashing of a referenced Secret, a NetworkPolicy.
+	p := startOperator(t, []string{"OPERATOR_IMAGE=example.com/appserver-operator:e2e", "POD_NAMESPACE=appserver-system"})
 	ns := newNamespace(t, "idle")
+	if err := k8s.Create(context.Background(), &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "idle-env", Namespace: ns},
+		Data: map[string][]byte{"PASSWORD": []byte("idle")}}); err != nil {
+		t.Fatal(err)
+	}
 	const n = 20
 	for i := range n {
-		if err := k8s.Create(context.Background(), newAppServer(ns, fmt.Sprintf("idle-%02d", i), 1)); err != nil {
+		as := newAppServer(ns, fmt.Sprintf("idle-%02d", i), 1)
+		as.Spec.Server.EnvFrom = &v1alpha1.EnvFromSpec{Secrets: []string{"idle-env"}}
+		as.Spec.NetworkPolicy = &v1alpha1.NetworkPolicySpec{Enabled: true}
+		if i > 0 {
+			as.Spec.DependsOn = []v1alpha1.Dependency{{ApplicationServer: "idle-00"}}
+		}
+		if err := k8s.Create(context.Background(), as); err != nil {
 			t.Fatal(err)
 		}
 	}
