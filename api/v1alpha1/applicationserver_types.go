@@ -110,6 +110,8 @@ type CommonSpec struct {
 type LabelValue string
 
 // ServerSpec holds settings of the application server process.
+//
+// +kubebuilder:validation:XValidation:rule="!has(self.performanceAnalyzer) || !has(self.env) || !self.env.exists(e, e.name in ['OTX_FAULT_VERIFICATION_TIME', 'OTX_SLOW_DOWN_MONITOR', 'OTX_MEMORY_MONITOR'])",message="spec.server.env: OTX_FAULT_VERIFICATION_TIME, OTX_SLOW_DOWN_MONITOR and OTX_MEMORY_MONITOR are set from spec.server.performanceAnalyzer; set them there"
 type ServerSpec struct {
 	// env sets environment variables of the server container.
 	// +optional
@@ -131,6 +133,10 @@ type ServerSpec struct {
 	// metering tells the operator where to scrape this server's metrics.
 	// +optional
 	Metering *MeteringSpec `json:"metering,omitempty"`
+
+	// performanceAnalyzer configures WebOTX's performance analyzer.
+	// +optional
+	PerformanceAnalyzer *PerformanceAnalyzerSpec `json:"performanceAnalyzer,omitempty"`
 }
 
 // EnvFromSpec names ConfigMaps and Secrets loaded as environment variables.
@@ -159,6 +165,23 @@ type HealthCheckSpec struct {
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=65535
 	Port int32 `json:"port,omitempty"`
+	// readinessPath of the readiness probe; /health/ready when unset.
+	// +optional
+	ReadinessPath HTTPPath `json:"readinessPath,omitempty"`
+	// livenessPath of the liveness probe; /health/live when unset.
+	// +optional
+	LivenessPath HTTPPath `json:"livenessPath,omitempty"`
+	// startupPath of the startup probe; the liveness path when unset, so a
+	// server without MicroProfile Health 3.1 (no /health/started) starts.
+	// +optional
+	StartupPath HTTPPath `json:"startupPath,omitempty"`
+	// startupTimeoutSeconds is how long the server may take to start before
+	// the startup probe gives up and the container is restarted; liveness is
+	// not checked until then. Default 600 (JVMs start slowly).
+	// +optional
+	// +kubebuilder:validation:Minimum=10
+	// +kubebuilder:validation:Maximum=86400
+	StartupTimeoutSeconds *int32 `json:"startupTimeoutSeconds,omitempty"`
 }
 
 // MeteringSpec says where the operator scrapes this server's metrics.
@@ -427,6 +450,7 @@ type ServiceSpec struct {
 	// +kubebuilder:validation:MaxItems=32
 	// +kubebuilder:default={{name: http, port: 8080}, {name: https, port: 8443}}
 	// +kubebuilder:validation:XValidation:rule="self.all(p, self.exists_one(q, q.name == p.name))",message="spec.service.ports: port names must be unique"
+	// +kubebuilder:validation:XValidation:rule="self.all(p, !has(p.targetPort) || type(p.targetPort) == int || self.exists(q, q.name == p.targetPort && (!has(q.targetPort) || type(q.targetPort) == int)))",message="spec.service.ports[].targetPort: a name must be the name of another port whose targetPort is a number"
 	Ports []ServicePort `json:"ports,omitempty"`
 
 	// sessionAffinity of the Service.
@@ -478,15 +502,23 @@ type ServicePort struct {
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=65535
 	Port int32 `json:"port"`
-	// targetPort on the server container. Defaults to port.
+	// targetPort on the server container: a number (defaults to port), or
+	// the name of another entry of spec.service.ports whose container port
+	// it reuses (WebOTX allows both).
+	// +optional
+	// +kubebuilder:validation:XIntOrString
+	// +kubebuilder:validation:XValidation:rule="type(self) == int ? (self >= 1 && self <= 65535) : (size(self) <= 15 && self.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'))",message="spec.service.ports[].targetPort must be a port number 1-65535 or a port name"
+	TargetPort *intstr.IntOrString `json:"targetPort,omitempty"`
+	// appProtocol of the port (for example http, https, kubernetes.io/h2c).
+	// +optional
+	// +kubebuilder:validation:MaxLength=316
+	AppProtocol *string `json:"appProtocol,omitempty"`
+	// nodePort for NodePort and LoadBalancer Services; allocated when unset.
+	// The cluster's node port range (often 30000-32767) is the API server's
+	// to enforce: a port outside it makes the server Degraded.
 	// +optional
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=65535
-	TargetPort *int32 `json:"targetPort,omitempty"`
-	// nodePort for NodePort and LoadBalancer Services; allocated when unset.
-	// +optional
-	// +kubebuilder:validation:Minimum=30000
-	// +kubebuilder:validation:Maximum=32767
 	NodePort *int32 `json:"nodePort,omitempty"`
 }
 

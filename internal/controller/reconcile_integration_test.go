@@ -198,7 +198,7 @@ func TestAdvancedSampleYieldsChildrenMatchingTheSpec(t *testing.T) {
 		got := svc.Spec.Ports[i]
 		expect(t, "port name", got.Name, p.Name)
 		expect(t, "port", got.Port, p.Port)
-		expect(t, "targetPort", got.TargetPort, intstr.FromInt32(*p.TargetPort))
+		expect(t, "targetPort", got.TargetPort, *p.TargetPort)
 		expect(t, "nodePort", got.NodePort, *p.NodePort)
 		expect(t, "protocol", got.Protocol, p.Protocol)
 	}
@@ -246,7 +246,7 @@ func TestSpecChangesUpdateChildren(t *testing.T) {
 		as.Spec.Deployment.Image = "example.com/app:2"
 		as.Spec.Deployment.Replicas = ptr.To[int32](3)
 		as.Spec.Service.Ports[0].Port = 9080
-		as.Spec.Service.Ports[0].TargetPort = ptr.To[int32](9080)
+		as.Spec.Service.Ports[0].TargetPort = ptr.To(intstr.FromInt32(9080))
 		as.Spec.Common.Labels = map[string]v1alpha1.LabelValue{"tier": "web"}
 		as.Spec.Deployment.ReadinessProbe = &v1alpha1.ContainerProbe{Server: &corev1.Probe{
 			ProbeHandler:  corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromInt32(9080)}},

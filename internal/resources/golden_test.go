@@ -171,7 +171,7 @@ func goldenCases(t testing.TB) []goldenCase {
 		// after the first service port.
 		{"shared-target-port", server("shared-port", func(as *v1alpha1.ApplicationServer) {
 			as.Spec.Service.Ports = []v1alpha1.ServicePort{
-				{Name: "http", Port: 80, TargetPort: ptr.To[int32](8080)},
+				{Name: "http", Port: 80, TargetPort: ptr.To(intstr.FromInt32(8080))},
 				{Name: "http-alt", Port: 8080},
 			}
 		})},
@@ -205,6 +205,37 @@ func goldenCases(t testing.TB) []goldenCase {
 					WhenUnsatisfiable: corev1.ScheduleAnyway,
 					LabelSelector:     &metav1.LabelSelector{MatchLabels: map[string]string{"tier": "web"}},
 				},
+			}
+		})},
+
+		// Overridden health paths; the startup probe asks the liveness path
+		// with a 15-minute budget (90 x 10 s).
+		{"healthcheck-paths", server("healthcheck-paths", func(as *v1alpha1.ApplicationServer) {
+			as.Spec.Server.HealthCheck = &v1alpha1.HealthCheckSpec{
+				Scheme: "http", Port: 8080,
+				ReadinessPath: "/q/health/ready", LivenessPath: "/q/health/live",
+				StartupTimeoutSeconds: ptr.To[int32](900),
+			}
+		})},
+
+		// A targetPort by name reuses the named port's container port; an
+		// appProtocol is passed on; a nodePort below 30000 is the cluster's
+		// to judge.
+		{"ports-named-target", server("named-target", func(as *v1alpha1.ApplicationServer) {
+			as.Spec.Service.Type = corev1.ServiceTypeNodePort
+			as.Spec.Service.Ports = []v1alpha1.ServicePort{
+				{Name: "http", Port: 8080, AppProtocol: ptr.To("http"), NodePort: ptr.To[int32](8080)},
+				{Name: "web", Port: 80, TargetPort: ptr.To(intstr.FromString("http"))},
+				{Name: "https", Port: 443, TargetPort: ptr.To(intstr.FromInt32(8443)), AppProtocol: ptr.To("https")},
+			}
+		})},
+
+		// WebOTX's performance analyzer as OTX_* variables.
+		{"performance-analyzer", server("perf", func(as *v1alpha1.ApplicationServer) {
+			as.Spec.Server.PerformanceAnalyzer = &v1alpha1.PerformanceAnalyzerSpec{
+				FaultVerificationTime: ptr.To[int32](30),
+				SlowDownMonitor:       ptr.To(true),
+				MemoryMonitor:         ptr.To(false),
 			}
 		})},
 	}

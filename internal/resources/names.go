@@ -6,3 +6,11 @@ package resources
 
 // ServerContainerName is the name of the application server's container.
 const ServerContainerName = "server"
+
+// Environment variables of the server container set from
+// server.performanceAnalyzer (WebOTX's names).
+const (
+	EnvFaultVerificationTime = "OTX_FAULT_VERIFICATION_TIME"
+	EnvSlowDownMonitor       = "OTX_SLOW_DOWN_MONITOR"
+	EnvMemoryMonitor         = "OTX_MEMORY_MONITOR"
+)

@@ -1,0 +1,103 @@
+//go:build integration
+
+package controller_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// admissionCase is one object changed from base, and the substrings the API
+// server's error must contain (none: it must be admitted).
+type admissionCase struct {
+	name   string
+	mutate func(o map[string]any)
+	want   []string
+}
+
+func runAdmissionCases(t *testing.T, cases []admissionCase) {
+	t.Helper()
+	ns := newNamespace(t)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			o := base("v")
+			tc.mutate(o)
+			u := &unstructured.Unstructured{Object: o}
+			u.SetNamespace(ns)
+			err := k8s.Create(context.Background(), u, client.DryRunAll)
+			if len(tc.want) == 0 {
+				if err != nil {
+					t.Fatalf("valid object rejected: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("the API server accepted an invalid object: %v", o["spec"])
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error does not name %q:\n%v", w, err)
+				}
+			}
+		})
+	}
+}
+
+// Admission of the WebOTX-parity fields (issue 10).
+func TestAdmissionWebOTXFields(t *testing.T) {
+	runAdmissionCases(t, []admissionCase{
+		// service ports
+		{"targetPort by name of a numeric port", func(o map[string]any) {
+			set(o, "spec.service.ports", []any{port("http", 8080), port("web", 80, "targetPort", "http")})
+		}, nil},
+		{"targetPort names an unknown port", func(o map[string]any) {
+			set(o, "spec.service.ports", []any{port("http", 8080), port("web", 80, "targetPort", "admin")})
+		}, []string{"spec.service.ports[].targetPort: a name must be the name of another port whose targetPort is a number"}},
+		{"targetPort names a named-target port", func(o map[string]any) {
+			set(o, "spec.service.ports", []any{port("a", 8080, "targetPort", "b"), port("b", 80, "targetPort", "a")})
+		}, []string{"spec.service.ports[].targetPort: a name must be"}},
+		{"targetPort bad name", func(o map[string]any) {
+			set(o, "spec.service.ports", []any{port("http", 8080), port("web", 80, "targetPort", "Not_A_Name")})
+		}, []string{"spec.service.ports[1].targetPort must be a port number 1-65535 or a port name"}},
+		{"targetPort zero", func(o map[string]any) {
+			set(o, "spec.service.ports", []any{port("http", 8080, "targetPort", 0)})
+		}, []string{"spec.service.ports[0].targetPort must be a port number 1-65535"}},
+		{"appProtocol and a low nodePort", func(o map[string]any) {
+			set(o, "spec.service.type", "NodePort")
+			set(o, "spec.service.ports", []any{port("http", 8080, "appProtocol", "http", "nodePort", 8080)})
+		}, nil},
+		{"nodePort zero", func(o map[string]any) {
+			set(o, "spec.service.type", "NodePort")
+			set(o, "spec.service.ports", []any{port("http", 8080, "nodePort", 0)})
+		}, []string{"spec.service.ports[0].nodePort", "greater than or equal to 1"}},
+
+		// healthCheck
+		{"healthCheck paths", func(o map[string]any) {
+			set(o, "spec.server.healthCheck", map[string]any{"livenessPath": "/q/health/live",
+				"readinessPath": "/q/health/ready", "startupPath": "/q/health/started", "startupTimeoutSeconds": 1200})
+		}, nil},
+		{"healthCheck relative path", func(o map[string]any) {
+			set(o, "spec.server.healthCheck", map[string]any{"livenessPath": "health/live"})
+		}, []string{"spec.server.healthCheck.livenessPath", "should match '^/'"}},
+		{"healthCheck startup timeout too short", func(o map[string]any) {
+			set(o, "spec.server.healthCheck", map[string]any{"startupTimeoutSeconds": 5})
+		}, []string{"spec.server.healthCheck.startupTimeoutSeconds", "greater than or equal to 10"}},
+
+		// performanceAnalyzer
+		{"performanceAnalyzer", func(o map[string]any) {
+			set(o, "spec.server.performanceAnalyzer", map[string]any{"faultVerificationTime": 30, "slowDownMonitor": true, "memoryMonitor": false})
+			set(o, "spec.server.env", []any{map[string]any{"name": "JAVA_OPTS", "value": "-Xmx1g"}})
+		}, nil},
+		{"performanceAnalyzer negative time", func(o map[string]any) {
+			set(o, "spec.server.performanceAnalyzer", map[string]any{"faultVerificationTime": -1})
+		}, []string{"spec.server.performanceAnalyzer.faultVerificationTime"}},
+		{"performanceAnalyzer env collision", func(o map[string]any) {
+			set(o, "spec.server.performanceAnalyzer", map[string]any{"memoryMonitor": true})
+			set(o, "spec.server.env", []any{map[string]any{"name": "OTX_MEMORY_MONITOR", "value": "false"}})
+		}, []string{"spec.server.env: OTX_FAULT_VERIFICATION_TIME, OTX_SLOW_DOWN_MONITOR and OTX_MEMORY_MONITOR are set from spec.server.performanceAnalyzer"}},
+	})
+}
