@@ -50,6 +50,7 @@ type ApplicationServerList struct {
 // ApplicationServerSpec follows the shape of WebOTX's custom resource:
 // common, server (WebOTX: webotx), deployment, horizontalPodAutoscaler, service.
 //
+// +kubebuilder:validation:XValidation:rule="!has(self.server.sessionReplication) || !self.server.sessionReplication.enabled || !has(self.service.ports) || !self.service.ports.exists(p, p.name == 'jgroups')",message="spec.service.ports: the name jgroups is the session replication port's while spec.server.sessionReplication is enabled"
 // +kubebuilder:validation:XValidation:rule="!has(self.ingress) || !has(self.ingress.enabled) || !self.ingress.enabled || !has(self.service.ports) || self.service.ports.exists(p, p.name == (has(self.ingress.port) ? self.ingress.port : 'http'))",message="spec.ingress.port must name one of spec.service.ports"
 type ApplicationServerSpec struct {
 	// common holds labels and annotations added to every object the operator
@@ -109,9 +110,8 @@ type CommonSpec struct {
 // +kubebuilder:validation:Pattern=`^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$`
 type LabelValue string
 
-// ServerSpec holds settings of the application server process.
-//
-// +kubebuilder:validation:XValidation:rule="!has(self.performanceAnalyzer) || !has(self.env) || !self.env.exists(e, e.name in ['OTX_FAULT_VERIFICATION_TIME', 'OTX_SLOW_DOWN_MONITOR', 'OTX_MEMORY_MONITOR'])",message="spec.server.env: OTX_FAULT_VERIFICATION_TIME, OTX_SLOW_DOWN_MONITOR and OTX_MEMORY_MONITOR are set from spec.server.performanceAnalyzer; set them there"
+// ServerSpec holds settings of the application server process. Variables
+// of env win over the ones the operator derives from the other fields.
 type ServerSpec struct {
 	// env sets environment variables of the server container.
 	// +optional
@@ -137,6 +137,10 @@ type ServerSpec struct {
 	// performanceAnalyzer configures WebOTX's performance analyzer.
 	// +optional
 	PerformanceAnalyzer *PerformanceAnalyzerSpec `json:"performanceAnalyzer,omitempty"`
+
+	// sessionReplication replicates HTTP sessions between the server's pods.
+	// +optional
+	SessionReplication *SessionReplicationSpec `json:"sessionReplication,omitempty"`
 }
 
 // EnvFromSpec names ConfigMaps and Secrets loaded as environment variables.
@@ -507,7 +511,8 @@ type ServicePort struct {
 	// it reuses (WebOTX allows both).
 	// +optional
 	// +kubebuilder:validation:XIntOrString
-	// +kubebuilder:validation:XValidation:rule="type(self) == int ? (self >= 1 && self <= 65535) : (size(self) <= 15 && self.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'))",message="spec.service.ports[].targetPort must be a port number 1-65535 or a port name"
+	// +kubebuilder:validation:MaxLength=15
+	// +kubebuilder:validation:XValidation:rule="type(self) != int || (self >= 1 && self <= 65535)",message="spec.service.ports[].targetPort must be a port number 1-65535 or a port name"
 	TargetPort *intstr.IntOrString `json:"targetPort,omitempty"`
 	// appProtocol of the port (for example http, https, kubernetes.io/h2c).
 	// +optional

@@ -13,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -59,6 +60,8 @@ var conditionReason = regexp.MustCompile(`^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])
 // +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups="",resources=serviceaccounts,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=roles;rolebindings,verbs=get;list;watch;create;patch;delete
 
 // ApplicationServerReconciler makes the children of each ApplicationServer
 // match its spec and reports what it sees in its status.
@@ -87,15 +90,22 @@ type child struct {
 	kind    string
 	desired client.Object
 	empty   func() client.Object
+	// name of the child; the ApplicationServer's name when empty.
+	name string
 }
 
 func children(as *v1alpha1.ApplicationServer, opts resources.Options) []child {
 	return []child{
-		{"Deployment", resources.Deployment(as, opts), func() client.Object { return &appsv1.Deployment{} }},
-		{"Service", resources.Service(as), func() client.Object { return &corev1.Service{} }},
-		{"HorizontalPodAutoscaler", nilIfNil(resources.HorizontalPodAutoscaler(as)), func() client.Object { return &autoscalingv2.HorizontalPodAutoscaler{} }},
-		{"Ingress", nilIfNil(resources.Ingress(as)), func() client.Object { return &networkingv1.Ingress{} }},
-		{"PodDisruptionBudget", nilIfNil(resources.PodDisruptionBudget(as)), func() client.Object { return &policyv1.PodDisruptionBudget{} }},
+		// The pods' ServiceAccount and its RBAC first: pods cannot be created before it exists.
+		{"ServiceAccount", nilIfNil(resources.ServiceAccount(as)), func() client.Object { return &corev1.ServiceAccount{} }, ""},
+		{"Role", nilIfNil(resources.PeersRole(as)), func() client.Object { return &rbacv1.Role{} }, ""},
+		{"RoleBinding", nilIfNil(resources.PeersRoleBinding(as)), func() client.Object { return &rbacv1.RoleBinding{} }, ""},
+		{"Deployment", resources.Deployment(as, opts), func() client.Object { return &appsv1.Deployment{} }, ""},
+		{"Service", resources.Service(as), func() client.Object { return &corev1.Service{} }, ""},
+		{"HorizontalPodAutoscaler", nilIfNil(resources.HorizontalPodAutoscaler(as)), func() client.Object { return &autoscalingv2.HorizontalPodAutoscaler{} }, ""},
+		{"Ingress", nilIfNil(resources.Ingress(as)), func() client.Object { return &networkingv1.Ingress{} }, ""},
+		{"PodDisruptionBudget", nilIfNil(resources.PodDisruptionBudget(as)), func() client.Object { return &policyv1.PodDisruptionBudget{} }, ""},
+		{"Service", nilIfNil(resources.PeersService(as)), func() client.Object { return &corev1.Service{} }, resources.PeersServiceName(as)},
 	}
 }
 
@@ -172,6 +182,9 @@ func (r *ApplicationServerReconciler) reconcileChild(ctx context.Context, as *v1
 	existing := c.empty()
 	kind := c.kind
 	key := client.ObjectKey{Namespace: as.Namespace, Name: as.Name}
+	if c.name != "" {
+		key.Name = c.name
+	}
 	found, err := r.get(ctx, key, existing, c.desired != nil)
 	if err != nil {
 		return nil, "", fmt.Errorf("reading %s %s: %w", kind, key.Name, err)
@@ -288,6 +301,9 @@ func (r *ApplicationServerReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&autoscalingv2.HorizontalPodAutoscaler{}).
 		Owns(&networkingv1.Ingress{}).
 		Owns(&policyv1.PodDisruptionBudget{}).
+		Owns(&corev1.ServiceAccount{}).
+		Owns(&rbacv1.Role{}).
+		Owns(&rbacv1.RoleBinding{}).
 		Watches(&corev1.Pod{}, podsToServer, builder.WithPredicates(configErrorChanged)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: workers}).
 		Named("applicationserver")

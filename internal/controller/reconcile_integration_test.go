@@ -160,7 +160,7 @@ func TestAdvancedSampleYieldsChildrenMatchingTheSpec(t *testing.T) {
 	expect(t, "readinessProbe", c.ReadinessProbe.HTTPGet.Path, d.ReadinessProbe.Server.HTTPGet.Path)
 	expect(t, "readinessProbe period", c.ReadinessProbe.PeriodSeconds, d.ReadinessProbe.Server.PeriodSeconds)
 	expect(t, "livenessProbe delay", c.LivenessProbe.InitialDelaySeconds, d.LivenessProbe.Server.InitialDelaySeconds)
-	expect(t, "startupProbe from healthCheck", c.StartupProbe.HTTPGet.Path, "/health/started")
+	expect(t, "startupProbe from healthCheck", c.StartupProbe.HTTPGet.Path, "/health/live") // the liveness path by default
 	expect(t, "startupProbe port", c.StartupProbe.HTTPGet.Port, intstr.FromInt32(spec.Server.HealthCheck.Port))
 	expect(t, "container securityContext", c.SecurityContext, spec.Deployment.SecurityContext.Server)
 	expect(t, "container ports", c.Ports, []corev1.ContainerPort{

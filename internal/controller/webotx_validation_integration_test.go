@@ -62,10 +62,10 @@ func TestAdmissionWebOTXFields(t *testing.T) {
 		}, []string{"spec.service.ports[].targetPort: a name must be"}},
 		{"targetPort bad name", func(o map[string]any) {
 			set(o, "spec.service.ports", []any{port("http", 8080), port("web", 80, "targetPort", "Not_A_Name")})
-		}, []string{"spec.service.ports[1].targetPort must be a port number 1-65535 or a port name"}},
+		}, []string{"spec.service.ports[].targetPort: a name must be"}},
 		{"targetPort zero", func(o map[string]any) {
 			set(o, "spec.service.ports", []any{port("http", 8080, "targetPort", 0)})
-		}, []string{"spec.service.ports[0].targetPort must be a port number 1-65535"}},
+		}, []string{"spec.service.ports[0].targetPort", "must be a port number 1-65535"}},
 		{"appProtocol and a low nodePort", func(o map[string]any) {
 			set(o, "spec.service.type", "NodePort")
 			set(o, "spec.service.ports", []any{port("http", 8080, "appProtocol", "http", "nodePort", 8080)})
@@ -95,9 +95,17 @@ func TestAdmissionWebOTXFields(t *testing.T) {
 		{"performanceAnalyzer negative time", func(o map[string]any) {
 			set(o, "spec.server.performanceAnalyzer", map[string]any{"faultVerificationTime": -1})
 		}, []string{"spec.server.performanceAnalyzer.faultVerificationTime"}},
-		{"performanceAnalyzer env collision", func(o map[string]any) {
-			set(o, "spec.server.performanceAnalyzer", map[string]any{"memoryMonitor": true})
-			set(o, "spec.server.env", []any{map[string]any{"name": "OTX_MEMORY_MONITOR", "value": "false"}})
-		}, []string{"spec.server.env: OTX_FAULT_VERIFICATION_TIME, OTX_SLOW_DOWN_MONITOR and OTX_MEMORY_MONITOR are set from spec.server.performanceAnalyzer"}},
+
+		// sessionReplication
+		{"sessionReplication dns", func(o map[string]any) {
+			set(o, "spec.server.sessionReplication", map[string]any{"enabled": true, "useJmxAgent": true, "useAllProcessGroups": false, "discovery": "dns", "port": 7900})
+		}, nil},
+		{"sessionReplication unknown discovery", func(o map[string]any) {
+			set(o, "spec.server.sessionReplication", map[string]any{"enabled": true, "discovery": "multicast"})
+		}, []string{"spec.server.sessionReplication.discovery", "Unsupported value"}},
+		{"sessionReplication port name taken", func(o map[string]any) {
+			set(o, "spec.server.sessionReplication", map[string]any{"enabled": true})
+			set(o, "spec.service.ports", []any{port("jgroups", 7800)})
+		}, []string{"spec.service.ports: the name jgroups is the session replication port's"}},
 	})
 }

@@ -39,7 +39,7 @@ func podTemplate(as *v1alpha1.ApplicationServer, _ Options) corev1.PodTemplateSp
 	d := as.Spec.Deployment
 	spec := corev1.PodSpec{
 		Containers:                    []corev1.Container{serverContainer(as)},
-		ServiceAccountName:            d.ServiceAccountName,
+		ServiceAccountName:            podServiceAccountName(as),
 		AutomountServiceAccountToken:  copyPtr(d.AutomountServiceAccountToken),
 		ImagePullSecrets:              slices.Clone(d.ImagePullSecrets),
 		Hostname:                      d.Hostname,
@@ -82,6 +82,8 @@ func serverContainer(as *v1alpha1.ApplicationServer) corev1.Container {
 	}
 	withHealthCheck(&c, as)
 	c.Env = append(c.Env, performanceAnalyzerEnv(as.Spec.Server.PerformanceAnalyzer)...)
+	withSessionReplication(&c, as)
+	c.Env = firstOfEachName(c.Env)
 	return c
 }
 
@@ -108,6 +110,18 @@ func env(as *v1alpha1.ApplicationServer) []corev1.EnvVar {
 	if tz := as.Spec.Deployment.TimeZone; tz != "" &&
 		!slices.ContainsFunc(out, func(e corev1.EnvVar) bool { return e.Name == "TZ" }) {
 		out = append(out, corev1.EnvVar{Name: "TZ", Value: tz})
+	}
+	return out
+}
+
+// firstOfEachName drops a variable whose name came earlier: the user's
+// server.env comes first and wins over what the operator derives.
+func firstOfEachName(env []corev1.EnvVar) []corev1.EnvVar {
+	var out []corev1.EnvVar
+	for _, e := range env {
+		if !slices.ContainsFunc(out, func(o corev1.EnvVar) bool { return o.Name == e.Name }) {
+			out = append(out, e)
+		}
 	}
 	return out
 }

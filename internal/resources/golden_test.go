@@ -7,6 +7,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -230,6 +231,33 @@ func goldenCases(t testing.TB) []goldenCase {
 			}
 		})},
 
+		// Session replication with KUBE_PING: a peers Service, and a
+		// ServiceAccount the pods run as, a Role to list pods and its
+		// RoleBinding.
+		{"session-replication", server("shop", func(as *v1alpha1.ApplicationServer) {
+			as.Spec.Deployment.Replicas = ptr.To[int32](3)
+			as.Spec.Server.SessionReplication = &v1alpha1.SessionReplicationSpec{Enabled: true, UseJmxAgent: true}
+		})},
+
+		// The user's ServiceAccount: no ServiceAccount is made, the
+		// RoleBinding binds theirs; another cluster port.
+		{"session-replication-own-sa", server("shop", func(as *v1alpha1.ApplicationServer) {
+			as.Spec.Deployment.ServiceAccountName = "shop-runner"
+			as.Spec.Server.SessionReplication = &v1alpha1.SessionReplicationSpec{
+				Enabled: true, UseAllProcessGroups: true, Discovery: v1alpha1.DiscoveryKubernetes, Port: 7900,
+			}
+		})},
+
+		// DNS_PING needs no API access: only the peers Service.
+		{"session-replication-dns", server("shop", func(as *v1alpha1.ApplicationServer) {
+			as.Spec.Server.SessionReplication = &v1alpha1.SessionReplicationSpec{Enabled: true, Discovery: v1alpha1.DiscoveryDNS}
+		})},
+
+		// Disabled (WebOTX's CRs always carry the block): nothing at all.
+		{"session-replication-disabled", server("shop", func(as *v1alpha1.ApplicationServer) {
+			as.Spec.Server.SessionReplication = &v1alpha1.SessionReplicationSpec{Enabled: false, UseJmxAgent: true}
+		})},
+
 		// WebOTX's performance analyzer as OTX_* variables.
 		{"performance-analyzer", server("perf", func(as *v1alpha1.ApplicationServer) {
 			as.Spec.Server.PerformanceAnalyzer = &v1alpha1.PerformanceAnalyzerSpec{
@@ -254,7 +282,18 @@ func children(as *v1alpha1.ApplicationServer) []any {
 	if p := PodDisruptionBudget(as); p != nil {
 		out = append(out, p)
 	}
+	for _, o := range []any{PeersService(as), ServiceAccount(as), PeersRole(as), PeersRoleBinding(as)} {
+		if !isNil(o) {
+			out = append(out, o)
+		}
+	}
 	return out
+}
+
+// isNil reports whether a builder returned a typed nil pointer.
+func isNil(o any) bool {
+	v := reflect.ValueOf(o)
+	return o == nil || (v.Kind() == reflect.Pointer && v.IsNil())
 }
 
 // render writes the children of as as one multi-document YAML stream.

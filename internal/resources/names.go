@@ -14,3 +14,16 @@ const (
 	EnvSlowDownMonitor       = "OTX_SLOW_DOWN_MONITOR"
 	EnvMemoryMonitor         = "OTX_MEMORY_MONITOR"
 )
+
+// Session replication (server.sessionReplication): the cluster port and the
+// environment of the server container (WebOTX's OTX_* names, and the
+// generic names JGroups' KUBE_PING and DNS_PING read).
+const (
+	PeersPortName          = "jgroups"
+	EnvDatagridType        = "OTX_DATAGRID_TYPE"
+	EnvUseJmxAgent         = "OTX_USE_JMX_AGENT"
+	EnvUseAllProcessGroups = "OTX_USE_ALL_PROCESSGROUPS"
+	EnvKubernetesNamespace = "KUBERNETES_NAMESPACE"
+	EnvKubernetesLabels    = "KUBERNETES_LABELS"
+	EnvJGroupsDNSQuery     = "JGROUPS_DNS_QUERY"
+)
