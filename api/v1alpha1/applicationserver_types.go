@@ -141,6 +141,18 @@ type ServerSpec struct {
 	// sessionReplication replicates HTTP sessions between the server's pods.
 	// +optional
 	SessionReplication *SessionReplicationSpec `json:"sessionReplication,omitempty"`
+
+	// fileMounts mount single keys of ConfigMaps and Secrets as files.
+	// +optional
+	FileMounts *FileMountsSpec `json:"fileMounts,omitempty"`
+
+	// replacement mounts WebOTX's replacement volume at /opt/WebOTX/pv.
+	// +optional
+	Replacement *ReplacementSpec `json:"replacement,omitempty"`
+
+	// persistence mounts a PersistentVolumeClaim (any image).
+	// +optional
+	Persistence *PersistenceSpec `json:"persistence,omitempty"`
 }
 
 // EnvFromSpec names ConfigMaps and Secrets loaded as environment variables.

@@ -107,5 +107,46 @@ func TestAdmissionWebOTXFields(t *testing.T) {
 			set(o, "spec.server.sessionReplication", map[string]any{"enabled": true})
 			set(o, "spec.service.ports", []any{port("jgroups", 7800)})
 		}, []string{"spec.service.ports: the name jgroups is the session replication port's"}},
+
+		// fileMounts, replacement, persistence
+		{"fileMounts", func(o map[string]any) {
+			set(o, "spec.server.fileMounts", map[string]any{
+				"configMaps": []any{map[string]any{"name": "cfg", "key": "domain.xml", "path": "/opt/app/domain.xml"}},
+				"secrets":    []any{map[string]any{"name": "tls", "key": "keystore.p12", "path": "/opt/app/keystore.p12"}},
+			})
+			set(o, "spec.server.replacement", map[string]any{"persistentVolumeClaimName": "apps"})
+			set(o, "spec.server.persistence", map[string]any{"claimName": "data", "mountPath": "/data", "subPath": "a/b", "readOnly": true})
+		}, nil},
+		{"fileMount relative path", func(o map[string]any) {
+			set(o, "spec.server.fileMounts", map[string]any{"configMaps": []any{map[string]any{"name": "cfg", "key": "k", "path": "opt/app/k"}}})
+		}, []string{"spec.server.fileMounts[].path must be an absolute file path"}},
+		{"fileMount root", func(o map[string]any) {
+			set(o, "spec.server.fileMounts", map[string]any{"secrets": []any{map[string]any{"name": "s", "key": "k", "path": "/"}}})
+		}, []string{"spec.server.fileMounts.secrets[0].path"}},
+		{"fileMount dot-dot", func(o map[string]any) {
+			set(o, "spec.server.fileMounts", map[string]any{"configMaps": []any{map[string]any{"name": "cfg", "key": "k", "path": "/opt/../etc/passwd"}}})
+		}, []string{"spec.server.fileMounts[].path must be an absolute file path other than / and without '..'"}},
+		{"fileMount duplicate path across lists", func(o map[string]any) {
+			set(o, "spec.server.fileMounts", map[string]any{
+				"configMaps": []any{map[string]any{"name": "cfg", "key": "k", "path": "/opt/app/k"}},
+				"secrets":    []any{map[string]any{"name": "s", "key": "k", "path": "/opt/app/k"}},
+			})
+		}, []string{"spec.server.fileMounts: every path must be unique across configMaps and secrets"}},
+		{"fileMount duplicate path in secrets", func(o map[string]any) {
+			set(o, "spec.server.fileMounts", map[string]any{"secrets": []any{
+				map[string]any{"name": "s", "key": "a", "path": "/k"}, map[string]any{"name": "t", "key": "b", "path": "/k"}}})
+		}, []string{"spec.server.fileMounts: every path must be unique"}},
+		{"fileMount without key", func(o map[string]any) {
+			set(o, "spec.server.fileMounts", map[string]any{"configMaps": []any{map[string]any{"name": "cfg", "path": "/k"}}})
+		}, []string{"spec.server.fileMounts.configMaps[0].key", "Required"}},
+		{"persistence subPath absolute", func(o map[string]any) {
+			set(o, "spec.server.persistence", map[string]any{"claimName": "data", "mountPath": "/data", "subPath": "/etc"})
+		}, []string{"spec.server.persistence.subPath must be a relative path"}},
+		{"persistence mountPath root", func(o map[string]any) {
+			set(o, "spec.server.persistence", map[string]any{"claimName": "data", "mountPath": "/"})
+		}, []string{"spec.server.persistence.mountPath must be an absolute path other than /"}},
+		{"replacement without claim", func(o map[string]any) {
+			set(o, "spec.server.replacement", map[string]any{})
+		}, []string{"spec.server.replacement.persistentVolumeClaimName", "Required"}},
 	})
 }

@@ -53,6 +53,7 @@ func podTemplate(as *v1alpha1.ApplicationServer, _ Options) corev1.PodTemplateSp
 		TerminationGracePeriodSeconds: copyPtr(d.TerminationGracePeriodSeconds),
 		SecurityContext:               podSecurityContext(d.SecurityContext),
 	}
+	withStorage(&spec, &spec.Containers[0], as)
 	if d.DNS != nil {
 		spec.DNSPolicy = d.DNS.DNSPolicy
 		spec.DNSConfig = d.DNS.DNSConfig.DeepCopy()

@@ -258,6 +258,20 @@ func goldenCases(t testing.TB) []goldenCase {
 			as.Spec.Server.SessionReplication = &v1alpha1.SessionReplicationSpec{Enabled: false, UseJmxAgent: true}
 		})},
 
+		// One key per file, read-only through subPath; Secret files 0440;
+		// WebOTX's replacement volume and a generic PVC.
+		{"storage", server("storage", func(as *v1alpha1.ApplicationServer) {
+			as.Spec.Server.FileMounts = &v1alpha1.FileMountsSpec{
+				ConfigMaps: []v1alpha1.FileMount{
+					{Name: "shop-config", Key: "domain.xml", Path: "/opt/WebOTX/domains/domain1/config/domain.xml"},
+					{Name: "shop-config", Key: "logging.properties", Path: "/opt/app/logging.properties"},
+				},
+				Secrets: []v1alpha1.FileMount{{Name: "shop-tls", Key: "keystore.p12", Path: "/opt/app/keystore.p12"}},
+			}
+			as.Spec.Server.Replacement = &v1alpha1.ReplacementSpec{PersistentVolumeClaimName: "shop-apps"}
+			as.Spec.Server.Persistence = &v1alpha1.PersistenceSpec{ClaimName: "shop-data", MountPath: "/var/lib/shop", SubPath: "prod", ReadOnly: true}
+		})},
+
 		// WebOTX's performance analyzer as OTX_* variables.
 		{"performance-analyzer", server("perf", func(as *v1alpha1.ApplicationServer) {
 			as.Spec.Server.PerformanceAnalyzer = &v1alpha1.PerformanceAnalyzerSpec{

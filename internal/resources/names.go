@@ -27,3 +27,15 @@ const (
 	EnvKubernetesLabels    = "KUBERNETES_LABELS"
 	EnvJGroupsDNSQuery     = "JGROUPS_DNS_QUERY"
 )
+
+// Volumes of server.fileMounts, server.replacement and server.persistence.
+// File mount volumes are numbered: <prefix><index>.
+const (
+	VolumeFileMountConfigMapPrefix = "filemount-cm-"
+	VolumeFileMountSecretPrefix    = "filemount-secret-"
+	VolumeReplacement              = "replacement"
+	VolumePersistence              = "persistence"
+	// ReplacementMountPath is where WebOTX images look for replacement
+	// applications and configuration.
+	ReplacementMountPath = "/opt/WebOTX/pv"
+)
