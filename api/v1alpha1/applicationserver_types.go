@@ -153,6 +153,10 @@ type ServerSpec struct {
 	// persistence mounts a PersistentVolumeClaim (any image).
 	// +optional
 	Persistence *PersistenceSpec `json:"persistence,omitempty"`
+	// tracing configures the server's tracer (Jaeger or OTLP) through
+	// environment variables.
+	// +optional
+	Tracing *TracingSpec `json:"tracing,omitempty"`
 }
 
 // EnvFromSpec names ConfigMaps and Secrets loaded as environment variables.

@@ -131,3 +131,142 @@ type PersistenceSpec struct {
 	// +optional
 	ReadOnly bool `json:"readOnly,omitempty"`
 }
+
+// TracingSpec configures the server's tracer through standard environment
+// variables.
+type TracingSpec struct {
+	// jaeger holds WebOTX's Jaeger settings (WebOTX: webotx.jaeger), passed
+	// as the standard JAEGER_* variables.
+	// +optional
+	Jaeger *JaegerSpec `json:"jaeger,omitempty"`
+	// otlp configures an OpenTelemetry SDK through the standard OTEL_*
+	// variables.
+	// +optional
+	OTLP *OTLPSpec `json:"otlp,omitempty"`
+}
+
+// JaegerSpec holds WebOTX's 14 Jaeger keys. Values are strings, as in WebOTX.
+type JaegerSpec struct {
+	// serviceName → JAEGER_SERVICE_NAME.
+	// +optional
+	// +kubebuilder:validation:MaxLength=256
+	ServiceName string `json:"serviceName,omitempty"`
+	// agentHost → JAEGER_AGENT_HOST (UDP agent).
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	AgentHost string `json:"agentHost,omitempty"`
+	// agentPort → JAEGER_AGENT_PORT.
+	// +optional
+	// +kubebuilder:validation:MaxLength=5
+	// +kubebuilder:validation:Pattern=`^[0-9]+$`
+	AgentPort string `json:"agentPort,omitempty"`
+	// endpoint → JAEGER_ENDPOINT, e.g. http://jaeger-collector:14268/api/traces.
+	// +optional
+	// +kubebuilder:validation:MaxLength=2048
+	Endpoint string `json:"endpoint,omitempty"`
+	// authToken → JAEGER_AUTH_TOKEN, sent as "Bearer".
+	// +optional
+	// +kubebuilder:validation:MaxLength=4096
+	AuthToken string `json:"authToken,omitempty"`
+	// authSecret names a Secret with keys username and password →
+	// JAEGER_USER and JAEGER_PASSWORD (basic authentication).
+	// +optional
+	AuthSecret *SecretName `json:"authSecret,omitempty"`
+	// propagation → JAEGER_PROPAGATION: comma-separated jaeger, b3, w3c.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:Pattern=`^(jaeger|b3|w3c)(,(jaeger|b3|w3c))*$`
+	Propagation string `json:"propagation,omitempty"`
+	// reporterLogSpans → JAEGER_REPORTER_LOG_SPANS (true or false).
+	// +optional
+	// +kubebuilder:validation:Enum="true";"false"
+	ReporterLogSpans string `json:"reporterLogSpans,omitempty"`
+	// reporterMaxQueueSize → JAEGER_REPORTER_MAX_QUEUE_SIZE.
+	// +optional
+	// +kubebuilder:validation:MaxLength=10
+	// +kubebuilder:validation:Pattern=`^[0-9]+$`
+	ReporterMaxQueueSize string `json:"reporterMaxQueueSize,omitempty"`
+	// reporterFlushInterval → JAEGER_REPORTER_FLUSH_INTERVAL (milliseconds).
+	// +optional
+	// +kubebuilder:validation:MaxLength=10
+	// +kubebuilder:validation:Pattern=`^[0-9]+$`
+	ReporterFlushInterval string `json:"reporterFlushInterval,omitempty"`
+	// samplerType → JAEGER_SAMPLER_TYPE.
+	// +optional
+	// +kubebuilder:validation:Enum=const;probabilistic;ratelimiting;remote
+	SamplerType string `json:"samplerType,omitempty"`
+	// samplerParam → JAEGER_SAMPLER_PARAM (a number).
+	// +optional
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:Pattern=`^[0-9]+([.][0-9]+)?$`
+	SamplerParam string `json:"samplerParam,omitempty"`
+	// samplerManagerHostPort → JAEGER_SAMPLER_MANAGER_HOST_PORT (host:port).
+	// +optional
+	// +kubebuilder:validation:MaxLength=260
+	// +kubebuilder:validation:Pattern=`^[^:]+:[0-9]+$`
+	SamplerManagerHostPort string `json:"samplerManagerHostPort,omitempty"`
+	// tags → JAEGER_TAGS: comma-separated name=value tracer tags.
+	// +optional
+	// +kubebuilder:validation:MaxLength=4096
+	Tags string `json:"tags,omitempty"`
+}
+
+// SecretName names a Secret in the server's namespace.
+type SecretName struct {
+	// name of the Secret.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+}
+
+// SecretKey names one key of a Secret in the server's namespace.
+type SecretKey struct {
+	// name of the Secret.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+	// key in it.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Key string `json:"key"`
+}
+
+// OTLPSpec configures an OpenTelemetry SDK in the server through the
+// standard OTEL_* environment variables.
+type OTLPSpec struct {
+	// endpoint → OTEL_EXPORTER_OTLP_ENDPOINT, e.g. http://collector:4318.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:XValidation:rule="self.startsWith('http://') || self.startsWith('https://')",message="spec.server.tracing.otlp.endpoint must be an http:// or https:// URL"
+	Endpoint string `json:"endpoint"`
+	// protocol → OTEL_EXPORTER_OTLP_PROTOCOL; the SDK's default when unset.
+	// +optional
+	// +kubebuilder:validation:Enum=grpc;http/protobuf;http/json
+	Protocol string `json:"protocol,omitempty"`
+	// serviceName → OTEL_SERVICE_NAME; the ApplicationServer's name when unset.
+	// +optional
+	// +kubebuilder:validation:MaxLength=256
+	ServiceName string `json:"serviceName,omitempty"`
+	// sampler → OTEL_TRACES_SAMPLER.
+	// +optional
+	// +kubebuilder:validation:Enum=always_on;always_off;traceidratio;parentbased_always_on;parentbased_always_off;parentbased_traceidratio
+	Sampler string `json:"sampler,omitempty"`
+	// samplerArg → OTEL_TRACES_SAMPLER_ARG (the ratio for traceidratio).
+	// +optional
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:Pattern=`^[0-9]+([.][0-9]+)?$`
+	SamplerArg string `json:"samplerArg,omitempty"`
+	// headersSecret is a Secret key holding OTEL_EXPORTER_OTLP_HEADERS
+	// (key=value pairs, comma-separated, e.g. authorization=Bearer ...).
+	// +optional
+	HeadersSecret *SecretKey `json:"headersSecret,omitempty"`
+	// resourceAttributes are added to OTEL_RESOURCE_ATTRIBUTES after
+	// k8s.pod.name and k8s.namespace.name.
+	// +optional
+	// +kubebuilder:validation:MaxProperties=32
+	ResourceAttributes map[string]string `json:"resourceAttributes,omitempty"`
+}

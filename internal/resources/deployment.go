@@ -84,6 +84,7 @@ func serverContainer(as *v1alpha1.ApplicationServer) corev1.Container {
 	withHealthCheck(&c, as)
 	c.Env = append(c.Env, performanceAnalyzerEnv(as.Spec.Server.PerformanceAnalyzer)...)
 	withSessionReplication(&c, as)
+	c.Env = append(c.Env, tracingEnv(as)...)
 	c.Env = firstOfEachName(c.Env)
 	return c
 }

@@ -272,6 +272,27 @@ func goldenCases(t testing.TB) []goldenCase {
 			as.Spec.Server.Persistence = &v1alpha1.PersistenceSpec{ClaimName: "shop-data", MountPath: "/var/lib/shop", SubPath: "prod", ReadOnly: true}
 		})},
 
+		// WebOTX's 14 Jaeger keys as JAEGER_*, and OTLP as OTEL_* with the
+		// pod's name and namespace in the resource attributes.
+		{"tracing", server("tracing", func(as *v1alpha1.ApplicationServer) {
+			as.Spec.Server.Tracing = &v1alpha1.TracingSpec{
+				Jaeger: &v1alpha1.JaegerSpec{
+					ServiceName: "shop", AgentHost: "jaeger-agent", AgentPort: "6831",
+					Endpoint: "http://jaeger-collector:14268/api/traces", AuthToken: "t0ken",
+					AuthSecret: &v1alpha1.SecretName{Name: "jaeger-auth"}, Propagation: "jaeger,w3c",
+					ReporterLogSpans: "true", ReporterMaxQueueSize: "100", ReporterFlushInterval: "1000",
+					SamplerType: "probabilistic", SamplerParam: "0.5", SamplerManagerHostPort: "jaeger-agent:5778",
+					Tags: "env=prod,team=web",
+				},
+				OTLP: &v1alpha1.OTLPSpec{
+					Endpoint: "http://collector:4318", Protocol: "http/protobuf",
+					Sampler: "parentbased_traceidratio", SamplerArg: "0.25",
+					HeadersSecret:      &v1alpha1.SecretKey{Name: "otlp-auth", Key: "headers"},
+					ResourceAttributes: map[string]string{"deployment.environment": "prod", "service.version": "1.0"},
+				},
+			}
+		})},
+
 		// WebOTX's performance analyzer as OTX_* variables.
 		{"performance-analyzer", server("perf", func(as *v1alpha1.ApplicationServer) {
 			as.Spec.Server.PerformanceAnalyzer = &v1alpha1.PerformanceAnalyzerSpec{

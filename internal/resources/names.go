@@ -39,3 +39,10 @@ const (
 	// applications and configuration.
 	ReplacementMountPath = "/opt/WebOTX/pv"
 )
+
+// Tracing (server.tracing): the downward-API variables OTEL_RESOURCE_ATTRIBUTES
+// refers to. (JAEGER_* and OTEL_* are the standard names, see tracing.go.)
+const (
+	EnvPodName       = "K8S_POD_NAME"
+	EnvNamespaceName = "K8S_NAMESPACE_NAME"
+)
