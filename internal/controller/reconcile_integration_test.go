@@ -166,6 +166,7 @@ func TestAdvancedSampleYieldsChildrenMatchingTheSpec(t *testing.T) {
 	expect(t, "container ports", c.Ports, []corev1.ContainerPort{
 		{Name: "http", ContainerPort: 8080, Protocol: corev1.ProtocolTCP},
 		{Name: "https", ContainerPort: 8443, Protocol: corev1.ProtocolTCP},
+		{Name: "jgroups", ContainerPort: 7800, Protocol: corev1.ProtocolTCP}, // sessionReplication
 	})
 	env := map[string]corev1.EnvVar{}
 	for _, e := range c.Env {
@@ -174,6 +175,19 @@ func TestAdvancedSampleYieldsChildrenMatchingTheSpec(t *testing.T) {
 	expect(t, "env JAVA_OPTS", env["JAVA_OPTS"].Value, spec.Server.Env[0].Value)
 	expect(t, "env POD_NAME", env["POD_NAME"].ValueFrom.FieldRef.FieldPath, "metadata.name")
 	expect(t, "env TZ from timeZone", env["TZ"].Value, d.TimeZone)
+	expect(t, "env OTX_SLOW_DOWN_MONITOR", env["OTX_SLOW_DOWN_MONITOR"].Value, "true")
+	expect(t, "env OTX_DATAGRID_TYPE", env["OTX_DATAGRID_TYPE"].Value, "infinispan")
+	expect(t, "env JAEGER_SAMPLER_TYPE", env["JAEGER_SAMPLER_TYPE"].Value, spec.Server.Tracing.Jaeger.SamplerType)
+	expect(t, "env OTEL_EXPORTER_OTLP_ENDPOINT", env["OTEL_EXPORTER_OTLP_ENDPOINT"].Value, spec.Server.Tracing.OTLP.Endpoint)
+	mounts := map[string]string{}
+	for _, m := range c.VolumeMounts {
+		mounts[m.MountPath] = m.Name
+	}
+	expect(t, "file mount", mounts[spec.Server.FileMounts.ConfigMaps[0].Path], "filemount-cm-0")
+	expect(t, "secret file mount", mounts[spec.Server.FileMounts.Secrets[0].Path], "filemount-secret-0")
+	expect(t, "replacement mount", mounts["/opt/WebOTX/pv"], "replacement")
+	expect(t, "persistence mount", mounts[spec.Server.Persistence.MountPath], "persistence")
+	expect(t, "volumes", len(pod.Volumes), 4)
 	expect(t, "envFrom", c.EnvFrom, []corev1.EnvFromSource{
 		{ConfigMapRef: &corev1.ConfigMapEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: spec.Server.EnvFrom.ConfigMaps[0]}}},
 		{SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: spec.Server.EnvFrom.Secrets[0]}}},

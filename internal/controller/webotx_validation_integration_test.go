@@ -148,5 +148,25 @@ func TestAdmissionWebOTXFields(t *testing.T) {
 		{"replacement without claim", func(o map[string]any) {
 			set(o, "spec.server.replacement", map[string]any{})
 		}, []string{"spec.server.replacement.persistentVolumeClaimName", "Required"}},
+
+		// tracing
+		{"tracing jaeger bad propagation", func(o map[string]any) {
+			set(o, "spec.server.tracing", map[string]any{"jaeger": map[string]any{"propagation": "zipkin"}})
+		}, []string{"spec.server.tracing.jaeger.propagation"}},
+		{"tracing jaeger bad samplerType", func(o map[string]any) {
+			set(o, "spec.server.tracing", map[string]any{"jaeger": map[string]any{"samplerType": "always"}})
+		}, []string{"spec.server.tracing.jaeger.samplerType", "Unsupported value"}},
+		{"tracing otlp endpoint not a URL", func(o map[string]any) {
+			set(o, "spec.server.tracing", map[string]any{"otlp": map[string]any{"endpoint": "collector:4318"}})
+		}, []string{"spec.server.tracing.otlp.endpoint must be an http:// or https:// URL"}},
+		{"tracing otlp bad sampler", func(o map[string]any) {
+			set(o, "spec.server.tracing", map[string]any{"otlp": map[string]any{"endpoint": "http://c:4318", "sampler": "ratio"}})
+		}, []string{"spec.server.tracing.otlp.sampler", "Unsupported value"}},
+		{"tracing both", func(o map[string]any) {
+			set(o, "spec.server.tracing", map[string]any{
+				"jaeger": map[string]any{"propagation": "b3,w3c", "samplerType": "const", "samplerParam": "1", "agentPort": "6831"},
+				"otlp":   map[string]any{"endpoint": "https://c:4318", "protocol": "grpc", "headersSecret": map[string]any{"name": "s", "key": "h"}},
+			})
+		}, nil},
 	})
 }
