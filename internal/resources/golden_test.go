@@ -248,9 +248,11 @@ func goldenCases(t testing.TB) []goldenCase {
 			}
 		})},
 
-		// DNS_PING needs no API access: only the peers Service.
+		// DNS_PING needs no API access: only the peers Service. The user's
+		// JGROUPS_DNS_QUERY wins over the operator's.
 		{"session-replication-dns", server("shop", func(as *v1alpha1.ApplicationServer) {
 			as.Spec.Server.SessionReplication = &v1alpha1.SessionReplicationSpec{Enabled: true, Discovery: v1alpha1.DiscoveryDNS}
+			as.Spec.Server.Env = []corev1.EnvVar{{Name: "JGROUPS_DNS_QUERY", Value: "shop-peers.default.svc.example.org"}}
 		})},
 
 		// Disabled (WebOTX's CRs always carry the block): nothing at all.
@@ -485,6 +487,20 @@ func TestGoldenCasesShape(t *testing.T) {
 		}
 		if got := len(Service(as).Spec.Ports); got != 2 {
 			t.Errorf("service has %d ports, want 2", got)
+		}
+	})
+	t.Run("session-replication-dns", func(t *testing.T) {
+		var got []string
+		for _, e := range Deployment(byName["session-replication-dns"], Options{}).Spec.Template.Spec.Containers[0].Env {
+			if e.Name == EnvJGroupsDNSQuery {
+				got = append(got, e.Value)
+			}
+		}
+		if !slices.Equal(got, []string{"shop-peers.default.svc.example.org"}) {
+			t.Errorf("JGROUPS_DNS_QUERY values = %q, want only the user's", got)
+		}
+		if kinds := kinds(byName["session-replication-dns"]); len(kinds) != 3 {
+			t.Errorf("children = %v, want Deployment, Service and the peers Service", kinds)
 		}
 	})
 	t.Run("topology-spread", func(t *testing.T) {
