@@ -50,6 +50,7 @@ type ApplicationServerList struct {
 // ApplicationServerSpec follows the shape of WebOTX's custom resource:
 // common, server (WebOTX: webotx), deployment, horizontalPodAutoscaler, service.
 //
+// +kubebuilder:validation:XValidation:rule="!has(self.server.sessionReplication) || !self.server.sessionReplication.enabled || !has(self.service.ports) || !self.service.ports.exists(p, p.name == 'jgroups')",message="spec.service.ports: the name jgroups is the session replication port's while spec.server.sessionReplication is enabled"
 // +kubebuilder:validation:XValidation:rule="!has(self.ingress) || !has(self.ingress.enabled) || !self.ingress.enabled || !has(self.service.ports) || self.service.ports.exists(p, p.name == (has(self.ingress.port) ? self.ingress.port : 'http'))",message="spec.ingress.port must name one of spec.service.ports"
 type ApplicationServerSpec struct {
 	// common holds labels and annotations added to every object the operator
@@ -127,7 +128,8 @@ type CommonSpec struct {
 // +kubebuilder:validation:Pattern=`^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$`
 type LabelValue string
 
-// ServerSpec holds settings of the application server process.
+// ServerSpec holds settings of the application server process. Variables
+// of env win over the ones the operator derives from the other fields.
 type ServerSpec struct {
 	// env sets environment variables of the server container.
 	// +optional
@@ -154,6 +156,29 @@ type ServerSpec struct {
 	// the log files the log shipper collects (see docs/logging.md).
 	// +optional
 	Application *ApplicationSpec `json:"application,omitempty"`
+	// performanceAnalyzer configures WebOTX's performance analyzer.
+	// +optional
+	PerformanceAnalyzer *PerformanceAnalyzerSpec `json:"performanceAnalyzer,omitempty"`
+
+	// sessionReplication replicates HTTP sessions between the server's pods.
+	// +optional
+	SessionReplication *SessionReplicationSpec `json:"sessionReplication,omitempty"`
+
+	// fileMounts mount single keys of ConfigMaps and Secrets as files.
+	// +optional
+	FileMounts *FileMountsSpec `json:"fileMounts,omitempty"`
+
+	// replacement mounts WebOTX's replacement volume at /opt/WebOTX/pv.
+	// +optional
+	Replacement *ReplacementSpec `json:"replacement,omitempty"`
+
+	// persistence mounts a PersistentVolumeClaim (any image).
+	// +optional
+	Persistence *PersistenceSpec `json:"persistence,omitempty"`
+	// tracing configures the server's tracer (Jaeger or OTLP) through
+	// environment variables.
+	// +optional
+	Tracing *TracingSpec `json:"tracing,omitempty"`
 }
 
 // EnvFromSpec names ConfigMaps and Secrets loaded as environment variables.
@@ -182,6 +207,23 @@ type HealthCheckSpec struct {
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=65535
 	Port int32 `json:"port,omitempty"`
+	// readinessPath of the readiness probe; /health/ready when unset.
+	// +optional
+	ReadinessPath HTTPPath `json:"readinessPath,omitempty"`
+	// livenessPath of the liveness probe; /health/live when unset.
+	// +optional
+	LivenessPath HTTPPath `json:"livenessPath,omitempty"`
+	// startupPath of the startup probe; the liveness path when unset, so a
+	// server without MicroProfile Health 3.1 (no /health/started) starts.
+	// +optional
+	StartupPath HTTPPath `json:"startupPath,omitempty"`
+	// startupTimeoutSeconds is how long the server may take to start before
+	// the startup probe gives up and the container is restarted; liveness is
+	// not checked until then. Default 600 (JVMs start slowly).
+	// +optional
+	// +kubebuilder:validation:Minimum=10
+	// +kubebuilder:validation:Maximum=86400
+	StartupTimeoutSeconds *int32 `json:"startupTimeoutSeconds,omitempty"`
 }
 
 // MeteringSpec says where the operator scrapes this server's metrics.
@@ -528,6 +570,7 @@ type ServiceSpec struct {
 	// +kubebuilder:validation:MaxItems=32
 	// +kubebuilder:default={{name: http, port: 8080}, {name: https, port: 8443}}
 	// +kubebuilder:validation:XValidation:rule="self.all(p, self.exists_one(q, q.name == p.name))",message="spec.service.ports: port names must be unique"
+	// +kubebuilder:validation:XValidation:rule="self.all(p, !has(p.targetPort) || type(p.targetPort) == int || self.exists(q, q.name == p.targetPort && (!has(q.targetPort) || type(q.targetPort) == int)))",message="spec.service.ports[].targetPort: a name must be the name of another port whose targetPort is a number"
 	Ports []ServicePort `json:"ports,omitempty"`
 
 	// sessionAffinity of the Service.
@@ -579,15 +622,24 @@ type ServicePort struct {
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=65535
 	Port int32 `json:"port"`
-	// targetPort on the server container. Defaults to port.
+	// targetPort on the server container: a number (defaults to port), or
+	// the name of another entry of spec.service.ports whose container port
+	// it reuses (WebOTX allows both).
+	// +optional
+	// +kubebuilder:validation:XIntOrString
+	// +kubebuilder:validation:MaxLength=15
+	// +kubebuilder:validation:XValidation:rule="type(self) != int || (self >= 1 && self <= 65535)",message="spec.service.ports[].targetPort must be a port number 1-65535 or a port name"
+	TargetPort *intstr.IntOrString `json:"targetPort,omitempty"`
+	// appProtocol of the port (for example http, https, kubernetes.io/h2c).
+	// +optional
+	// +kubebuilder:validation:MaxLength=316
+	AppProtocol *string `json:"appProtocol,omitempty"`
+	// nodePort for NodePort and LoadBalancer Services; allocated when unset.
+	// The cluster's node port range (often 30000-32767) is the API server's
+	// to enforce: a port outside it makes the server Degraded.
 	// +optional
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=65535
-	TargetPort *int32 `json:"targetPort,omitempty"`
-	// nodePort for NodePort and LoadBalancer Services; allocated when unset.
-	// +optional
-	// +kubebuilder:validation:Minimum=30000
-	// +kubebuilder:validation:Maximum=32767
 	NodePort *int32 `json:"nodePort,omitempty"`
 }
 

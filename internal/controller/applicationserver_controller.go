@@ -13,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -67,6 +68,8 @@ var conditionReason = regexp.MustCompile(`^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])
 // ConfigMaps and Secrets (no data is cached), get to read the content of
 // those a server's pods reference, on demand, when their resourceVersion moves.
 // +kubebuilder:rbac:groups="",resources=configmaps;secrets,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=serviceaccounts,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=roles;rolebindings,verbs=get;list;watch;create;patch;delete
 
 // ApplicationServerReconciler makes the children of each ApplicationServer
 // match its spec and reports what it sees in its status.
@@ -110,6 +113,10 @@ type child struct {
 
 func children(as *v1alpha1.ApplicationServer, opts resources.Options) []child {
 	return []child{
+		// The pods' ServiceAccount and its RBAC first: pods cannot be created before it exists.
+		{kind: "ServiceAccount", desired: nilIfNil(resources.ServiceAccount(as)), empty: func() client.Object { return &corev1.ServiceAccount{} }},
+		{kind: "Role", desired: nilIfNil(resources.PeersRole(as)), empty: func() client.Object { return &rbacv1.Role{} }},
+		{kind: "RoleBinding", desired: nilIfNil(resources.PeersRoleBinding(as)), empty: func() client.Object { return &rbacv1.RoleBinding{} }},
 		{kind: "Deployment", desired: resources.Deployment(as, opts), empty: func() client.Object { return &appsv1.Deployment{} }},
 		{kind: "Service", desired: resources.Service(as), empty: func() client.Object { return &corev1.Service{} }},
 		{kind: "HorizontalPodAutoscaler", desired: nilIfNil(resources.HorizontalPodAutoscaler(as)), empty: func() client.Object { return &autoscalingv2.HorizontalPodAutoscaler{} }},
@@ -118,6 +125,8 @@ func children(as *v1alpha1.ApplicationServer, opts resources.Options) []child {
 		{kind: "ConfigMap", name: resources.LogShipperConfigMapName(as), uncached: true,
 			desired: nilIfNil(resources.LogShipperConfigMap(as)), empty: func() client.Object { return &corev1.ConfigMap{} }},
 		{kind: "NetworkPolicy", desired: nilIfNil(resources.NetworkPolicy(as, opts)), empty: func() client.Object { return &networkingv1.NetworkPolicy{} }},
+		{kind: "Service", name: resources.PeersServiceName(as),
+			desired: nilIfNil(resources.PeersService(as)), empty: func() client.Object { return &corev1.Service{} }},
 	}
 }
 
@@ -338,6 +347,9 @@ func (r *ApplicationServerReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&networkingv1.Ingress{}).
 		Owns(&policyv1.PodDisruptionBudget{}).
 		Owns(&networkingv1.NetworkPolicy{}).
+		Owns(&corev1.ServiceAccount{}).
+		Owns(&rbacv1.Role{}).
+		Owns(&rbacv1.RoleBinding{}).
 		Watches(&corev1.Pod{}, podsToServer, builder.WithPredicates(podStateChanged)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: workers}).
 		Named("applicationserver")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -45,6 +46,14 @@ func (r *ApplicationServerReconciler) configError(ctx context.Context, as *v1alp
 }
 
 func podConfigError(p *corev1.Pod) string {
+	// A missing PersistentVolumeClaim (server.persistence, .replacement)
+	// keeps the pod from being scheduled; the scheduler says which.
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse &&
+			strings.Contains(c.Message, "persistentvolumeclaim") && strings.Contains(c.Message, "not found") {
+			return c.Message
+		}
+	}
 	// Init containers too: the log shipper is a native sidecar.
 	for _, cs := range slices.Concat(p.Status.InitContainerStatuses, p.Status.ContainerStatuses) {
 		if w := cs.State.Waiting; w != nil && w.Reason == v1alpha1.ReasonContainerConfigError {

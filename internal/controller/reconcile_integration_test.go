@@ -160,13 +160,14 @@ func TestAdvancedSampleYieldsChildrenMatchingTheSpec(t *testing.T) {
 	expect(t, "readinessProbe", c.ReadinessProbe.HTTPGet.Path, d.ReadinessProbe.Server.HTTPGet.Path)
 	expect(t, "readinessProbe period", c.ReadinessProbe.PeriodSeconds, d.ReadinessProbe.Server.PeriodSeconds)
 	expect(t, "livenessProbe delay", c.LivenessProbe.InitialDelaySeconds, d.LivenessProbe.Server.InitialDelaySeconds)
-	expect(t, "startupProbe from healthCheck", c.StartupProbe.HTTPGet.Path, "/health/started")
+	expect(t, "startupProbe from healthCheck", c.StartupProbe.HTTPGet.Path, "/health/live") // the liveness path by default
 	expect(t, "startupProbe port", c.StartupProbe.HTTPGet.Port, intstr.FromInt32(spec.Server.HealthCheck.Port))
 	expect(t, "container securityContext", c.SecurityContext, spec.Deployment.SecurityContext.Server)
 	expect(t, "container ports", c.Ports, []corev1.ContainerPort{
 		{Name: "http", ContainerPort: 8080, Protocol: corev1.ProtocolTCP},
 		{Name: "https", ContainerPort: 8443, Protocol: corev1.ProtocolTCP},
 		{Name: "jmx", ContainerPort: 9999, Protocol: corev1.ProtocolTCP}, // deployment.ports
+		{Name: "jgroups", ContainerPort: 7800, Protocol: corev1.ProtocolTCP}, // sessionReplication
 	})
 	// Issue 11: wait-for first, then the sidecar, then the init container;
 	// the drain sleep; the config hash and the restart version.
@@ -188,6 +189,19 @@ func TestAdvancedSampleYieldsChildrenMatchingTheSpec(t *testing.T) {
 	expect(t, "env JAVA_OPTS", env["JAVA_OPTS"].Value, spec.Server.Env[0].Value)
 	expect(t, "env POD_NAME", env["POD_NAME"].ValueFrom.FieldRef.FieldPath, "metadata.name")
 	expect(t, "env TZ from timeZone", env["TZ"].Value, d.TimeZone)
+	expect(t, "env OTX_SLOW_DOWN_MONITOR", env["OTX_SLOW_DOWN_MONITOR"].Value, "true")
+	expect(t, "env OTX_DATAGRID_TYPE", env["OTX_DATAGRID_TYPE"].Value, "infinispan")
+	expect(t, "env JAEGER_SAMPLER_TYPE", env["JAEGER_SAMPLER_TYPE"].Value, spec.Server.Tracing.Jaeger.SamplerType)
+	expect(t, "env OTEL_EXPORTER_OTLP_ENDPOINT", env["OTEL_EXPORTER_OTLP_ENDPOINT"].Value, spec.Server.Tracing.OTLP.Endpoint)
+	mounts := map[string]string{}
+	for _, m := range c.VolumeMounts {
+		mounts[m.MountPath] = m.Name
+	}
+	expect(t, "file mount", mounts[spec.Server.FileMounts.ConfigMaps[0].Path], "filemount-cm-0")
+	expect(t, "secret file mount", mounts[spec.Server.FileMounts.Secrets[0].Path], "filemount-secret-0")
+	expect(t, "replacement mount", mounts["/opt/WebOTX/pv"], "replacement")
+	expect(t, "persistence mount", mounts[spec.Server.Persistence.MountPath], "persistence")
+	expect(t, "volumes", len(pod.Volumes), 4)
 	expect(t, "envFrom", c.EnvFrom, []corev1.EnvFromSource{
 		{ConfigMapRef: &corev1.ConfigMapEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: spec.Server.EnvFrom.ConfigMaps[0]}}},
 		{SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: spec.Server.EnvFrom.Secrets[0]}}},
@@ -212,7 +226,7 @@ func TestAdvancedSampleYieldsChildrenMatchingTheSpec(t *testing.T) {
 		got := svc.Spec.Ports[i]
 		expect(t, "port name", got.Name, p.Name)
 		expect(t, "port", got.Port, p.Port)
-		expect(t, "targetPort", got.TargetPort, intstr.FromInt32(*p.TargetPort))
+		expect(t, "targetPort", got.TargetPort, *p.TargetPort)
 		expect(t, "nodePort", got.NodePort, *p.NodePort)
 		expect(t, "protocol", got.Protocol, p.Protocol)
 	}
@@ -260,7 +274,7 @@ func TestSpecChangesUpdateChildren(t *testing.T) {
 		as.Spec.Deployment.Image = "example.com/app:2"
 		as.Spec.Deployment.Replicas = ptr.To[int32](3)
 		as.Spec.Service.Ports[0].Port = 9080
-		as.Spec.Service.Ports[0].TargetPort = ptr.To[int32](9080)
+		as.Spec.Service.Ports[0].TargetPort = ptr.To(intstr.FromInt32(9080))
 		as.Spec.Common.Labels = map[string]v1alpha1.LabelValue{"tier": "web"}
 		as.Spec.Deployment.ReadinessProbe = &v1alpha1.ContainerProbe{Server: &corev1.Probe{
 			ProbeHandler:  corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromInt32(9080)}},

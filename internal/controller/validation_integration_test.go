@@ -85,8 +85,8 @@ func TestAdmissionRejectsInvalidObjects(t *testing.T) {
 		}, []string{"spec.service.ports[].nodePort is only allowed when spec.service.type is NodePort or LoadBalancer"}},
 		{"nodePort out of range", func(o map[string]any) {
 			set(o, "spec.service.type", "NodePort")
-			set(o, "spec.service.ports", []any{port("http", 8080, "nodePort", 8080)})
-		}, []string{"spec.service.ports[0].nodePort", "greater than or equal to 30000"}},
+			set(o, "spec.service.ports", []any{port("http", 8080, "nodePort", 70000)})
+		}, []string{"spec.service.ports[0].nodePort", "less than or equal to 65535"}},
 		{"externalTrafficPolicy with ClusterIP", func(o map[string]any) {
 			set(o, "spec.service.externalTrafficPolicy", "Local")
 		}, []string{"spec.service.externalTrafficPolicy is only allowed when spec.service.type is NodePort or LoadBalancer"}},

@@ -26,7 +26,7 @@ const DefaultFileName = "operator.log"
 
 // DefaultMaxSizeMB is the size of a log file before rotation when
 // Options.MaxSizeMB is zero (WebOTX's LOG_FILESIZE default).
-const DefaultMaxSizeMB = 10
+const DefaultMaxSizeMB = 1
 
 // Options configure New. The zero value logs INFO and above to os.Stdout
 // only.

@@ -17,6 +17,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -131,6 +132,9 @@ func CacheOptions(watch []string, settingsNS, settingsName string) cache.Options
 		&networkingv1.Ingress{}:                  managed,
 		&policyv1.PodDisruptionBudget{}:          managed,
 		&networkingv1.NetworkPolicy{}:            managed,
+		&corev1.ServiceAccount{}:                 managed,
+		&rbacv1.Role{}:                           managed,
+		&rbacv1.RoleBinding{}:                    managed,
 		&corev1.Pod{}:                            managed, // metering targets
 	}}
 	if len(watch) > 0 {

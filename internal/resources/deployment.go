@@ -3,22 +3,13 @@ package resources
 import (
 	"maps"
 	"slices"
-	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 
 	"github.com/appserver-operator/appserver-operator/api/v1alpha1"
-)
-
-// MicroProfile Health endpoints used by server.healthCheck.
-const (
-	HealthLivePath    = "/health/live"
-	HealthReadyPath   = "/health/ready"
-	HealthStartedPath = "/health/started"
 )
 
 // Deployment builds the Deployment that runs the server's pods.
@@ -48,7 +39,7 @@ func podTemplate(as *v1alpha1.ApplicationServer, opts Options) corev1.PodTemplat
 	d := as.Spec.Deployment
 	spec := corev1.PodSpec{
 		Containers:                    []corev1.Container{serverContainer(as)},
-		ServiceAccountName:            d.ServiceAccountName,
+		ServiceAccountName:            podServiceAccountName(as),
 		AutomountServiceAccountToken:  copyPtr(d.AutomountServiceAccountToken),
 		ImagePullSecrets:              slices.Clone(d.ImagePullSecrets),
 		Hostname:                      d.Hostname,
@@ -62,6 +53,7 @@ func podTemplate(as *v1alpha1.ApplicationServer, opts Options) corev1.PodTemplat
 		TerminationGracePeriodSeconds: copyPtr(d.TerminationGracePeriodSeconds),
 		SecurityContext:               podSecurityContext(d.SecurityContext),
 	}
+	withStorage(&spec, &spec.Containers[0], as)
 	if d.DNS != nil {
 		spec.DNSPolicy = d.DNS.DNSPolicy
 		spec.DNSConfig = d.DNS.DNSConfig.DeepCopy()
@@ -97,18 +89,20 @@ func serverContainer(as *v1alpha1.ApplicationServer) corev1.Container {
 	if d.Resources != nil && d.Resources.Server != nil {
 		c.Resources = *d.Resources.Server.DeepCopy()
 	}
-	hc := as.Spec.Server.HealthCheck
-	c.ReadinessProbe = probe(d.ReadinessProbe, hc, HealthReadyPath)
-	c.LivenessProbe = probe(d.LivenessProbe, hc, HealthLivePath)
-	c.StartupProbe = probe(d.StartupProbe, hc, HealthStartedPath)
+	withHealthCheck(&c, as)
+	c.Env = append(c.Env, performanceAnalyzerEnv(as.Spec.Server.PerformanceAnalyzer)...)
+	withSessionReplication(&c, as)
+	c.Env = append(c.Env, tracingEnv(as)...)
+	c.Env = firstOfEachName(c.Env)
 	return c
 }
 
 // containerPorts names each distinct target port after its service port.
 func containerPorts(as *v1alpha1.ApplicationServer) []corev1.ContainerPort {
 	var out []corev1.ContainerPort
-	for _, p := range servicePorts(as) {
-		cp := corev1.ContainerPort{Name: p.Name, ContainerPort: targetPort(p), Protocol: protocol(p)}
+	ports := servicePorts(as)
+	for _, p := range ports {
+		cp := corev1.ContainerPort{Name: p.Name, ContainerPort: targetPort(ports, p), Protocol: protocol(p)}
 		if slices.ContainsFunc(out, func(o corev1.ContainerPort) bool {
 			return o.ContainerPort == cp.ContainerPort && o.Protocol == cp.Protocol
 		}) {
@@ -130,6 +124,18 @@ func env(as *v1alpha1.ApplicationServer) []corev1.EnvVar {
 	return out
 }
 
+// firstOfEachName drops a variable whose name came earlier: the user's
+// server.env comes first and wins over what the operator derives.
+func firstOfEachName(env []corev1.EnvVar) []corev1.EnvVar {
+	var out []corev1.EnvVar
+	for _, e := range env {
+		if !slices.ContainsFunc(out, func(o corev1.EnvVar) bool { return o.Name == e.Name }) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 func envFrom(e *v1alpha1.EnvFromSpec) []corev1.EnvFromSource {
 	if e == nil {
 		return nil
@@ -144,34 +150,6 @@ func envFrom(e *v1alpha1.EnvFromSpec) []corev1.EnvFromSource {
 			LocalObjectReference: corev1.LocalObjectReference{Name: name}}})
 	}
 	return out
-}
-
-// probe returns the explicit probe when given, else a MicroProfile Health
-// probe when healthCheck is on, else none.
-func probe(explicit *v1alpha1.ContainerProbe, hc *v1alpha1.HealthCheckSpec, path string) *corev1.Probe {
-	if explicit != nil && explicit.Server != nil {
-		return explicit.Server.DeepCopy()
-	}
-	if hc == nil {
-		return nil
-	}
-	scheme := corev1.URISchemeHTTPS
-	if strings.EqualFold(hc.Scheme, "http") {
-		scheme = corev1.URISchemeHTTP
-	}
-	port := hc.Port
-	if port == 0 {
-		port = 8443
-	}
-	p := &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{
-		Path: path, Port: intstr.FromInt32(port), Scheme: scheme,
-	}}}
-	if path == HealthStartedPath {
-		// Java servers can take a while to start: allow 5 minutes.
-		p.PeriodSeconds = 10
-		p.FailureThreshold = 30
-	}
-	return p
 }
 
 // topologySpread copies the constraints, giving those without a label

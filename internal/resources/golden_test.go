@@ -7,6 +7,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -171,7 +172,7 @@ func goldenCases(t testing.TB) []goldenCase {
 		// after the first service port.
 		{"shared-target-port", server("shared-port", func(as *v1alpha1.ApplicationServer) {
 			as.Spec.Service.Ports = []v1alpha1.ServicePort{
-				{Name: "http", Port: 80, TargetPort: ptr.To[int32](8080)},
+				{Name: "http", Port: 80, TargetPort: ptr.To(intstr.FromInt32(8080))},
 				{Name: "http-alt", Port: 8080},
 			}
 		})},
@@ -207,6 +208,101 @@ func goldenCases(t testing.TB) []goldenCase {
 				},
 			}
 		})},
+
+		// Overridden health paths; the startup probe asks the liveness path
+		// with a 15-minute budget (90 x 10 s).
+		{"healthcheck-paths", server("healthcheck-paths", func(as *v1alpha1.ApplicationServer) {
+			as.Spec.Server.HealthCheck = &v1alpha1.HealthCheckSpec{
+				Scheme: "http", Port: 8080,
+				ReadinessPath: "/q/health/ready", LivenessPath: "/q/health/live",
+				StartupTimeoutSeconds: ptr.To[int32](900),
+			}
+		})},
+
+		// A targetPort by name reuses the named port's container port; an
+		// appProtocol is passed on; a nodePort below 30000 is the cluster's
+		// to judge.
+		{"ports-named-target", server("named-target", func(as *v1alpha1.ApplicationServer) {
+			as.Spec.Service.Type = corev1.ServiceTypeNodePort
+			as.Spec.Service.Ports = []v1alpha1.ServicePort{
+				{Name: "http", Port: 8080, AppProtocol: ptr.To("http"), NodePort: ptr.To[int32](8080)},
+				{Name: "web", Port: 80, TargetPort: ptr.To(intstr.FromString("http"))},
+				{Name: "https", Port: 443, TargetPort: ptr.To(intstr.FromInt32(8443)), AppProtocol: ptr.To("https")},
+			}
+		})},
+
+		// Session replication with KUBE_PING: a peers Service, and a
+		// ServiceAccount the pods run as, a Role to list pods and its
+		// RoleBinding.
+		{"session-replication", server("shop", func(as *v1alpha1.ApplicationServer) {
+			as.Spec.Deployment.Replicas = ptr.To[int32](3)
+			as.Spec.Server.SessionReplication = &v1alpha1.SessionReplicationSpec{Enabled: true, UseJmxAgent: true}
+		})},
+
+		// The user's ServiceAccount: no ServiceAccount is made, the
+		// RoleBinding binds theirs; another cluster port.
+		{"session-replication-own-sa", server("shop", func(as *v1alpha1.ApplicationServer) {
+			as.Spec.Deployment.ServiceAccountName = "shop-runner"
+			as.Spec.Server.SessionReplication = &v1alpha1.SessionReplicationSpec{
+				Enabled: true, UseAllProcessGroups: true, Discovery: v1alpha1.DiscoveryKubernetes, Port: 7900,
+			}
+		})},
+
+		// DNS_PING needs no API access: only the peers Service. The user's
+		// JGROUPS_DNS_QUERY wins over the operator's.
+		{"session-replication-dns", server("shop", func(as *v1alpha1.ApplicationServer) {
+			as.Spec.Server.SessionReplication = &v1alpha1.SessionReplicationSpec{Enabled: true, Discovery: v1alpha1.DiscoveryDNS}
+			as.Spec.Server.Env = []corev1.EnvVar{{Name: "JGROUPS_DNS_QUERY", Value: "shop-peers.default.svc.example.org"}}
+		})},
+
+		// Disabled (WebOTX's CRs always carry the block): nothing at all.
+		{"session-replication-disabled", server("shop", func(as *v1alpha1.ApplicationServer) {
+			as.Spec.Server.SessionReplication = &v1alpha1.SessionReplicationSpec{Enabled: false, UseJmxAgent: true}
+		})},
+
+		// One key per file, read-only through subPath; Secret files 0440;
+		// WebOTX's replacement volume and a generic PVC.
+		{"storage", server("storage", func(as *v1alpha1.ApplicationServer) {
+			as.Spec.Server.FileMounts = &v1alpha1.FileMountsSpec{
+				ConfigMaps: []v1alpha1.FileMount{
+					{Name: "shop-config", Key: "domain.xml", Path: "/opt/WebOTX/domains/domain1/config/domain.xml"},
+					{Name: "shop-config", Key: "logging.properties", Path: "/opt/app/logging.properties"},
+				},
+				Secrets: []v1alpha1.FileMount{{Name: "shop-tls", Key: "keystore.p12", Path: "/opt/app/keystore.p12"}},
+			}
+			as.Spec.Server.Replacement = &v1alpha1.ReplacementSpec{PersistentVolumeClaimName: "shop-apps"}
+			as.Spec.Server.Persistence = &v1alpha1.PersistenceSpec{ClaimName: "shop-data", MountPath: "/var/lib/shop", SubPath: "prod", ReadOnly: true}
+		})},
+
+		// WebOTX's 14 Jaeger keys as JAEGER_*, and OTLP as OTEL_* with the
+		// pod's name and namespace in the resource attributes.
+		{"tracing", server("tracing", func(as *v1alpha1.ApplicationServer) {
+			as.Spec.Server.Tracing = &v1alpha1.TracingSpec{
+				Jaeger: &v1alpha1.JaegerSpec{
+					ServiceName: "shop", AgentHost: "jaeger-agent", AgentPort: "6831",
+					Endpoint: "http://jaeger-collector:14268/api/traces", AuthToken: "t0ken",
+					AuthSecret: &v1alpha1.SecretName{Name: "jaeger-auth"}, Propagation: "jaeger,w3c",
+					ReporterLogSpans: "true", ReporterMaxQueueSize: "100", ReporterFlushInterval: "1000",
+					SamplerType: "probabilistic", SamplerParam: "0.5", SamplerManagerHostPort: "jaeger-agent:5778",
+					Tags: "env=prod,team=web",
+				},
+				OTLP: &v1alpha1.TracingOTLPSpec{
+					Endpoint: "http://collector:4318", Protocol: "http/protobuf",
+					Sampler: "parentbased_traceidratio", SamplerArg: "0.25",
+					HeadersSecret:      &v1alpha1.SecretKey{Name: "otlp-auth", Key: "headers"},
+					ResourceAttributes: map[string]string{"deployment.environment": "prod", "service.version": "1.0"},
+				},
+			}
+		})},
+
+		// WebOTX's performance analyzer as OTX_* variables.
+		{"performance-analyzer", server("perf", func(as *v1alpha1.ApplicationServer) {
+			as.Spec.Server.PerformanceAnalyzer = &v1alpha1.PerformanceAnalyzerSpec{
+				FaultVerificationTime: ptr.To[int32](30),
+				SlowDownMonitor:       ptr.To(true),
+				MemoryMonitor:         ptr.To(false),
+			}
+		})},
 	}, append(logShipperCases(), lifecycleGoldenCases()...)...)
 }
 
@@ -238,7 +334,18 @@ func children(as *v1alpha1.ApplicationServer) []any {
 	if n := NetworkPolicy(as, goldenOptions); n != nil {
 		out = append(out, n)
 	}
+	for _, o := range []any{PeersService(as), ServiceAccount(as), PeersRole(as), PeersRoleBinding(as)} {
+		if !isNil(o) {
+			out = append(out, o)
+		}
+	}
 	return out
+}
+
+// isNil reports whether a builder returned a typed nil pointer.
+func isNil(o any) bool {
+	v := reflect.ValueOf(o)
+	return o == nil || (v.Kind() == reflect.Pointer && v.IsNil())
 }
 
 // render writes the children of as as one multi-document YAML stream.
@@ -395,6 +502,20 @@ func TestGoldenCasesShape(t *testing.T) {
 		}
 		if got := len(Service(as).Spec.Ports); got != 2 {
 			t.Errorf("service has %d ports, want 2", got)
+		}
+	})
+	t.Run("session-replication-dns", func(t *testing.T) {
+		var got []string
+		for _, e := range Deployment(byName["session-replication-dns"], Options{}).Spec.Template.Spec.Containers[0].Env {
+			if e.Name == EnvJGroupsDNSQuery {
+				got = append(got, e.Value)
+			}
+		}
+		if !slices.Equal(got, []string{"shop-peers.default.svc.example.org"}) {
+			t.Errorf("JGROUPS_DNS_QUERY values = %q, want only the user's", got)
+		}
+		if kinds := kinds(byName["session-replication-dns"]); len(kinds) != 3 {
+			t.Errorf("children = %v, want Deployment, Service and the peers Service", kinds)
 		}
 	})
 	t.Run("topology-spread", func(t *testing.T) {

@@ -30,8 +30,9 @@ func NetworkPolicy(as *v1alpha1.ApplicationServer, opts Options) *networkingv1.N
 		return nil
 	}
 	var ports []networkingv1.NetworkPolicyPort
-	for _, p := range servicePorts(as) {
-		port := networkingv1.NetworkPolicyPort{Protocol: ptr.To(protocol(p)), Port: ptr.To(intstr.FromInt32(targetPort(p)))}
+	all := servicePorts(as)
+	for _, p := range all {
+		port := networkingv1.NetworkPolicyPort{Protocol: ptr.To(protocol(p)), Port: ptr.To(intstr.FromInt32(targetPort(all, p)))}
 		if !slices.ContainsFunc(ports, func(q networkingv1.NetworkPolicyPort) bool {
 			return *q.Protocol == *port.Protocol && *q.Port == *port.Port
 		}) {

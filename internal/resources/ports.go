@@ -2,6 +2,7 @@ package resources
 
 import (
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/appserver-operator/appserver-operator/api/v1alpha1"
 )
@@ -21,12 +22,23 @@ func servicePorts(as *v1alpha1.ApplicationServer) []v1alpha1.ServicePort {
 	return as.Spec.Service.Ports
 }
 
-// targetPort is the container port behind a service port.
-func targetPort(p v1alpha1.ServicePort) int32 {
-	if p.TargetPort != nil {
-		return *p.TargetPort
+// targetPort is the container port behind a service port. A named target
+// is the name of another service port (admission checks it names one with a
+// numeric target); it resolves to that port's number, so the Service never
+// depends on which name the shared container port got.
+func targetPort(ports []v1alpha1.ServicePort, p v1alpha1.ServicePort) int32 {
+	if p.TargetPort == nil {
+		return p.Port
 	}
-	return p.Port
+	if p.TargetPort.Type == intstr.Int {
+		return p.TargetPort.IntVal
+	}
+	for _, q := range ports {
+		if q.Name == p.TargetPort.StrVal && (q.TargetPort == nil || q.TargetPort.Type == intstr.Int) {
+			return targetPort(ports, q)
+		}
+	}
+	return p.Port // not admitted; a total function keeps the builders fuzzable
 }
 
 // protocol defaults an empty protocol to TCP, as the API server would.

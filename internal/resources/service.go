@@ -31,12 +31,14 @@ func Service(as *v1alpha1.ApplicationServer) *corev1.Service {
 	if svc.Spec.Type == "" {
 		svc.Spec.Type = corev1.ServiceTypeClusterIP
 	}
-	for _, p := range servicePorts(as) {
+	ports := servicePorts(as)
+	for _, p := range ports {
 		sp := corev1.ServicePort{
-			Name:       p.Name,
-			Protocol:   protocol(p),
-			Port:       p.Port,
-			TargetPort: intstr.FromInt32(targetPort(p)),
+			Name:        p.Name,
+			Protocol:    protocol(p),
+			AppProtocol: copyPtr(p.AppProtocol),
+			Port:        p.Port,
+			TargetPort:  intstr.FromInt32(targetPort(ports, p)),
 		}
 		if p.NodePort != nil {
 			sp.NodePort = *p.NodePort

@@ -179,7 +179,7 @@ func Defaults() Settings {
 	return Settings{
 		LogLevel:              LevelInfo,
 		LogRotation:           5,
-		LogFileSizeMB:         10,
+		LogFileSizeMB:         1, // WebOTX ships LOG_FILESIZE "1"
 		LogDir:                DefaultLogDir,
 		PprofEnabled:          false,
 		PprofInterval:         10 * time.Minute,

@@ -21,7 +21,7 @@ func env(m map[string]string) func(string) (string, bool) {
 const defaultBlock = `LOG:
   LOG_LEVEL: INFO
   LOG_ROTATION: "5"
-  LOG_FILESIZE: "10"
+  LOG_FILESIZE: "1"
 PPROF:
   PPROF_ENABLED: "FALSE"
   PPROF_INTERVAL: "10"
@@ -287,7 +287,7 @@ func TestParseConfigMapData(t *testing.T) {
 	webotx := map[string]string{
 		"LOG_LEVEL":               "ERROR",
 		"LOG_ROTATION":            "5",
-		"LOG_FILESIZE":            "10",
+		"LOG_FILESIZE":            "1",
 		"PPROF_ENABLED":           "FALSE",
 		"PPROF_INTERVAL":          "10",
 		"PPROF_ROTATION":          "144",
@@ -375,7 +375,7 @@ func TestDiff(t *testing.T) {
 			EnvMeteringInterval, EnvMeteringTimeoutScrape,
 		}, []string{EnvMeteringTimeoutRead, EnvMeteringTimeoutWrite}},
 		{"restart changes", map[string]string{
-			EnvLogRotation: "1", EnvLogFileSize: "1", EnvMeteringEnabled: "FALSE", EnvWatchNamespace: "a",
+			EnvLogRotation: "1", EnvLogFileSize: "2", EnvMeteringEnabled: "FALSE", EnvWatchNamespace: "a",
 			EnvLogDir: "", EnvPprofDir: "/p", EnvLogShipperImage: "x:1", EnvOperatorImage: "y:1",
 			EnvMeteringAuth: "kubernetes", EnvMeteringCertDir: "/c",
 		}, nil, []string{

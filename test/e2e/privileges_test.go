@@ -52,6 +52,12 @@ var (
 		"networkpolicies.networking.k8s.io: create,delete,get,list,patch,watch",
 		"poddisruptionbudgets.policy: create,delete,get,list,patch,watch",
 		"pods: get,list,watch",
+		// Session replication (KUBE_PING): the pods' ServiceAccount, and
+		// a Role granting it pods get,list,watch, which the operator holds
+		// (the API server lets no one grant more than they have).
+		"rolebindings.rbac.authorization.k8s.io: create,delete,get,list,patch,watch",
+		"roles.rbac.authorization.k8s.io: create,delete,get,list,patch,watch",
+		"serviceaccounts: create,delete,get,list,patch,watch",
 		"services: create,delete,get,list,patch,watch",
 		// METERING_AUTH=kubernetes: the metering API's TokenReview and
 		// SubjectAccessReview. Both are cluster-scoped resources: where
