@@ -76,9 +76,15 @@ func (s *Server) Start(ctx context.Context) error {
 	o.Authentication.RemoteKubeConfigFile = s.opts.Kubeconfig
 	o.Authorization.RemoteKubeConfigFile = s.opts.Kubeconfig
 	adapter.WithCustomMetrics(s.provider)
-	log.FromContext(ctx).WithName("custommetrics").Info("Serving custom.metrics.k8s.io", "addr", s.opts.Addr)
+	logger := log.FromContext(ctx).WithName("custommetrics")
+	logger.Info("Serving custom.metrics.k8s.io", "addr", s.opts.Addr)
+	// The custom metrics API is an add-on to the operator's work: when it
+	// cannot run (no permission to read the API server's client CA, the
+	// port taken), the error is logged and the operator goes on without it
+	// rather than stopping its reconciles; the APIService then shows
+	// Available=False.
 	if err := adapter.Run(ctx); err != nil {
-		return fmt.Errorf("serving custom.metrics.k8s.io on %s: %w", s.opts.Addr, err)
+		logger.Error(err, "Cannot serve custom.metrics.k8s.io; HPAs on pod metrics get no values", "addr", s.opts.Addr)
 	}
 	return nil
 }
