@@ -10,6 +10,12 @@
 # KWOK_NODES=<n> gives the cluster n ordinary nodes instead of 2 (kwok-node-0 ...
 # kwok-node-<n-1>, 500 pods each), for benchmarks with many pods (make bench).
 #
+# SERVICE_CIDR=<cidr> gives Services their ClusterIPs from <cidr> instead of
+# 10.96.0.0/16; the e2e uses 127.96.0.0/16, so that a local process listening
+# on a Service's ClusterIP (loopback) is reachable by the API server's
+# aggregator (custom.metrics.k8s.io). HPA_SYNC_PERIOD=<duration> sets
+# kube-controller-manager's --horizontal-pod-autoscaler-sync-period (15s).
+#
 # State lives under .cluster/<name>/ in the repository (git-ignored).
 set -euo pipefail
 
@@ -24,6 +30,10 @@ export KWOK_WORKDIR="$root/.cluster/kwok"
 kubeconfig="$root/.cluster/$name.kubeconfig"
 kubectl() { "$bin/kubectl" --kubeconfig "$kubeconfig" "$@"; }
 node_count=${KWOK_NODES:-2}
+service_cidr=${SERVICE_CIDR:-10.96.0.0/16}
+hpa_sync_period=${HPA_SYNC_PERIOD:-15s}
+[[ "$service_cidr" =~ ^[0-9.]+/[0-9]+$ ]] || { echo "cluster.sh: bad SERVICE_CIDR '$service_cidr'" >&2; exit 2; }
+[[ "$hpa_sync_period" =~ ^[0-9]+(ms|s|m)$ ]] || { echo "cluster.sh: bad HPA_SYNC_PERIOD '$hpa_sync_period'" >&2; exit 2; }
 [[ "$node_count" =~ ^[1-9][0-9]{0,2}$ ]] && ((node_count <= 250)) || { echo "cluster.sh: bad KWOK_NODES '$node_count' (1 to 250 nodes)" >&2; exit 2; }
 
 # The nodes: two ordinary kwok nodes, and one whose pods get loopback IPs
@@ -107,7 +117,8 @@ up() {
 			--kube-scheduler-binary "$bin/kube-scheduler" \
 			--kwok-controller-binary "$bin/kwok" \
 			--disable-qps-limits \
-			--extra-args kube-apiserver=service-cluster-ip-range=10.96.0.0/16 \
+			--extra-args "kube-apiserver=service-cluster-ip-range=$service_cidr" \
+			--extra-args "kube-controller-manager=horizontal-pod-autoscaler-sync-period=$hpa_sync_period" \
 			--wait 2m >"$root/.cluster/$name.create.log" 2>&1 || {
 			echo "cluster.sh: kwokctl create cluster failed; its output:" >&2
 			cat "$root/.cluster/$name.create.log" >&2

@@ -202,6 +202,12 @@ func (s *Scraper) SetTiming(interval, timeout time.Duration) {
 	}
 }
 
+// Interval returns the current interval between two rounds.
+func (s *Scraper) Interval() time.Duration {
+	interval, _ := s.timing()
+	return interval
+}
+
 func (s *Scraper) timing() (interval, timeout time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -87,8 +87,12 @@ type targetState struct {
 	families    []*dto.MetricFamily // latest successful result; never modified once stored
 	lastScrape  time.Time
 	lastSuccess time.Time
-	lastError   string
-	bytes       int64
+	// prevFamilies and prevSuccess are the successful result before the
+	// latest one (rates of counters are computed over the two).
+	prevFamilies []*dto.MetricFamily
+	prevSuccess  time.Time
+	lastError    string
+	bytes        int64
 }
 
 // scrapeResult is the outcome of one scrape.
@@ -143,6 +147,9 @@ func (s *Store) record(t Target, r scrapeResult) {
 	st.lastError = r.err
 	st.bytes = r.bytes
 	if r.err == "" {
+		if st.families != nil {
+			st.prevFamilies, st.prevSuccess = st.families, st.lastSuccess
+		}
 		st.families = r.families
 		st.lastSuccess = r.end
 	}
@@ -265,4 +272,43 @@ func (s *Store) Snapshot(refs []ServerRef) []ServerMetrics {
 
 func compareRefs(a, b ServerRef) int {
 	return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
+}
+
+// PodScrape is the last two successful scrapes of one pod (one target).
+type PodScrape struct {
+	// Namespace, Server and Pod name the target.
+	Namespace, Server, Pod string
+	// Families is the latest successful scrape, ended at At; nil before
+	// the first one. The families are shared with the Store and must not be
+	// modified.
+	Families []*dto.MetricFamily
+	At       time.Time
+	// Previous is the successful scrape before it, ended at PreviousAt; nil
+	// when there was none (yet) for this pod at its current address.
+	// Failed scrapes in between are skipped: Previous is then older than
+	// one interval.
+	Previous   []*dto.MetricFamily
+	PreviousAt time.Time
+}
+
+// PodScrapes returns the last two successful scrapes of every target in
+// namespace (every namespace when it is empty), sorted by namespace and pod.
+func (s *Store) PodScrapes(namespace string) []PodScrape {
+	s.mu.RLock()
+	var out []PodScrape
+	for k, st := range s.targets {
+		if namespace != "" && k.namespace != namespace {
+			continue
+		}
+		out = append(out, PodScrape{
+			Namespace: k.namespace, Server: k.server, Pod: k.pod,
+			Families: st.families, At: st.lastSuccess,
+			Previous: st.prevFamilies, PreviousAt: st.prevSuccess,
+		})
+	}
+	s.mu.RUnlock()
+	slices.SortFunc(out, func(a, b PodScrape) int {
+		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Pod, b.Pod))
+	})
+	return out
 }

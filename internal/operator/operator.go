@@ -34,6 +34,7 @@ import (
 
 	"github.com/appserver-operator/appserver-operator/api/v1alpha1"
 	"github.com/appserver-operator/appserver-operator/internal/controller"
+	"github.com/appserver-operator/appserver-operator/internal/custommetrics"
 	"github.com/appserver-operator/appserver-operator/internal/logging"
 	"github.com/appserver-operator/appserver-operator/internal/metering"
 	"github.com/appserver-operator/appserver-operator/internal/profiling"
@@ -49,6 +50,9 @@ type Options struct {
 	MetricsAddr  string
 	ProbeAddr    string
 	MeteringAddr string
+	// CustomMetricsAddr is where custom.metrics.k8s.io is served (HTTPS,
+	// on the leader, with metering on); "0" or empty disables it.
+	CustomMetricsAddr string
 	// MeteringCAFile, when set, turns certificate verification of scraped
 	// HTTPS endpoints on with this CA bundle.
 	MeteringCAFile          string
@@ -79,6 +83,7 @@ func DefaultOptions() Options {
 		MetricsAddr:             ":8383",
 		ProbeAddr:               ":8686",
 		MeteringAddr:            ":8989",
+		CustomMetricsAddr:       ":6443",
 		LeaderElectionID:        "appserver-operator.appserver.dev",
 		LeaderElectionNamespace: ns,
 		MaxConcurrentReconciles: 4,
@@ -94,6 +99,7 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", o.MetricsAddr, "Address of the Prometheus metrics endpoint (0 disables it).")
 	fs.StringVar(&o.ProbeAddr, "health-probe-bind-address", o.ProbeAddr, "Address of /healthz and /readyz.")
 	fs.StringVar(&o.MeteringAddr, "metering-bind-address", o.MeteringAddr, "Address of the metering API (HTTPS).")
+	fs.StringVar(&o.CustomMetricsAddr, "custom-metrics-bind-address", o.CustomMetricsAddr, "Address of the custom.metrics.k8s.io API (HTTPS) served from the metering data for HorizontalPodAutoscalers (0 disables it).")
 	fs.StringVar(&o.MeteringCAFile, "metering-ca-file", o.MeteringCAFile, "CA bundle to verify scraped HTTPS endpoints with (default: no verification, as pods have self-signed certificates).")
 	fs.BoolVar(&o.LeaderElect, "leader-elect", o.LeaderElect, "Elect a leader with a Lease so that only one replica reconciles.")
 	fs.StringVar(&o.LeaderElectionID, "leader-election-id", o.LeaderElectionID, "Name of the leader-election Lease (one per installation in a namespace).")
@@ -321,7 +327,38 @@ func addMetering(mgr ctrl.Manager, rec *controller.ApplicationServerReconciler, 
 	if err := mgr.Add(metering.NewServer(store, opts)); err != nil {
 		return nil, fmt.Errorf("adding the metering API: %w", err)
 	}
+	if o.CustomMetricsAddr != "" && o.CustomMetricsAddr != "0" {
+		cm, err := custommetrics.NewServer(&custommetrics.Provider{
+			Store: store, Pods: mgr.GetClient(), Interval: scraper.Interval,
+		}, custommetrics.ServerOptions{Addr: o.CustomMetricsAddr, CertDir: s.MeteringCertDir, Kubeconfig: kubeconfigFlag()})
+		if err != nil {
+			return nil, fmt.Errorf("setting up the custom metrics API: %w", err)
+		}
+		if err := mgr.Add(cm); err != nil {
+			return nil, fmt.Errorf("adding the custom metrics API: %w", err)
+		}
+		// The APIService's Service selects the leader's pod by a label the
+		// leader sets; a replica first clears it from its own pod (a
+		// former leader restarting in the same pod).
+		labeler := custommetrics.PodLabeler{Client: mgr.GetClient(), Namespace: os.Getenv("POD_NAMESPACE"), Pod: os.Getenv("POD_NAME")}
+		if err := labeler.Set(context.Background(), false); err != nil {
+			return nil, fmt.Errorf("clearing the custom metrics leader label: %w", err)
+		}
+		if err := mgr.Add(&custommetrics.LeaderMarker{Labeler: labeler}); err != nil {
+			return nil, fmt.Errorf("adding the custom metrics leader marker: %w", err)
+		}
+	}
 	return scraper, nil
+}
+
+// kubeconfigFlag returns the --kubeconfig that controller-runtime's
+// GetConfig reads (or $KUBECONFIG); empty in a pod, where the in-cluster
+// config applies.
+func kubeconfigFlag() string {
+	if f := flag.Lookup("kubeconfig"); f != nil && f.Value.String() != "" {
+		return f.Value.String()
+	}
+	return os.Getenv("KUBECONFIG")
 }
 
 type restartNeeded struct{ names []string }

@@ -469,7 +469,7 @@ type standinProcess struct {
 // startStandin builds and runs the stand-in until the test ends. It listens
 // on a free port rather than 8443: other local clusters give their loopback
 // pods the same 127.0.10.x addresses.
-func startStandin(t *testing.T, ns string) *standinProcess {
+func startStandin(t *testing.T, ns string, args ...string) *standinProcess {
 	t.Helper()
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "standin")
@@ -489,7 +489,7 @@ func startStandin(t *testing.T, ns string) *standinProcess {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.cmd = exec.Command(bin, "--kubeconfig", kubeconfig, "--namespace", ns, "--port", port, "--slow-for", "30s")
+	p.cmd = exec.Command(bin, append([]string{"--kubeconfig", kubeconfig, "--namespace", ns, "--port", port, "--slow-for", "30s"}, args...)...)
 	p.cmd.Stdout, p.cmd.Stderr = logFile, logFile
 	if err := p.cmd.Start(); err != nil {
 		t.Fatalf("starting the stand-in: %v", err)

@@ -73,6 +73,9 @@ var (
 		"configmaps: get,list,watch",
 		"events: create,patch",
 		"leases.coordination.k8s.io: create,delete,get,list,patch,update,watch",
+		// The leader labels its own pod, which the custom metrics
+		// Service selects (docs/autoscaling.md).
+		"pods: patch",
 	}
 )
 

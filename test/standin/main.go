@@ -13,7 +13,7 @@
 //
 // Usage:
 //
-//	go run ./test/standin --kubeconfig ~/.kube/config [--namespace ns] [--node kwok-loopback] [--port 8443] [--http] [--slow-for 2m]
+//	go run ./test/standin --kubeconfig ~/.kube/config [--namespace ns] [--node kwok-loopback] [--port 8443] [--http] [--slow-for 2m] [--load-file f]
 package main
 
 import (
@@ -42,6 +42,7 @@ func main() {
 	port := flag.Int("port", 8443, "port to serve on at each pod IP (pod annotation "+standin.AnnotationPort+" overrides it)")
 	plain := flag.Bool("http", false, "serve plain HTTP instead of HTTPS")
 	slowFor := flag.Duration("slow-for", standin.MaxSlow, "how long the slow mode waits before answering (at most 2m)")
+	loadFile := flag.String("load-file", "", "file holding a number every pod serves as the gauge "+standin.LoadMetric+", read at every scrape")
 	verbose := flag.Bool("v", false, "log debug messages")
 	flag.Parse()
 
@@ -55,7 +56,7 @@ func main() {
 	defer stop()
 	err := run(ctx, logger, config{
 		kubeconfig: *kubeconfig, namespace: *namespace, node: *node,
-		manager: standin.ManagerOptions{Port: *port, PlainHTTP: *plain, SlowFor: *slowFor, Logger: logger},
+		manager: standin.ManagerOptions{Port: *port, PlainHTTP: *plain, SlowFor: *slowFor, LoadFile: *loadFile, Logger: logger},
 	})
 	if err != nil {
 		logger.Error("Stand-in failed", "error", err)

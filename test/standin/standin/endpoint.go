@@ -90,15 +90,23 @@ type Options struct {
 	// SlowFor is how long ModeSlow waits; 0 or more than MaxSlow means
 	// MaxSlow.
 	SlowFor time.Duration
+	// LoadFile, when set, holds a number read at every scrape and served
+	// as the gauge LoadMetric, so that a test changes what every pod
+	// reports at run time; no file (or no number in it), no gauge.
+	LoadFile string
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 }
+
+// LoadMetric is the gauge served from Options.LoadFile.
+const LoadMetric = "application_inflight_requests"
 
 // Endpoint is one running stand-in server.
 type Endpoint struct {
 	pod     string
 	plain   bool
 	slowFor time.Duration
+	load    string
 	logger  *slog.Logger
 	start   time.Time
 	scrapes atomic.Uint64
@@ -135,6 +143,7 @@ func Listen(addr string, opts Options) (*Endpoint, error) {
 		pod:     opts.Pod,
 		plain:   opts.PlainHTTP,
 		slowFor: opts.SlowFor,
+		load:    opts.LoadFile,
 		logger:  opts.Logger,
 		start:   time.Now(),
 		served:  make(chan struct{}),
@@ -279,6 +288,11 @@ func (e *Endpoint) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 	if err := WriteMetrics(w, e.pod, time.Since(e.start), n); err != nil {
 		e.logger.Debug("Writing stand-in metrics failed", "pod", e.pod, "error", err)
+	}
+	if v, ok := readLoad(e.load); ok {
+		if err := WriteLoad(w, e.pod, v); err != nil {
+			e.logger.Debug("Writing the stand-in load failed", "pod", e.pod, "error", err)
+		}
 	}
 }
 

@@ -19,6 +19,8 @@ type ManagerOptions struct {
 	PlainHTTP bool
 	// SlowFor is passed to every Endpoint (see Options.SlowFor).
 	SlowFor time.Duration
+	// LoadFile is passed to every Endpoint (see Options.LoadFile).
+	LoadFile string
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 }
@@ -87,7 +89,7 @@ func (m *Manager) Sync(pod *corev1.Pod) {
 		}
 		m.closeLocked(key)
 	}
-	ep, err := Listen(addr, Options{Pod: pod.Name, Mode: mode, PlainHTTP: m.opts.PlainHTTP, SlowFor: m.opts.SlowFor, Logger: m.opts.Logger})
+	ep, err := Listen(addr, Options{Pod: pod.Name, Mode: mode, PlainHTTP: m.opts.PlainHTTP, SlowFor: m.opts.SlowFor, LoadFile: m.opts.LoadFile, Logger: m.opts.Logger})
 	if err != nil {
 		log.Error("Cannot serve this pod", "error", err)
 		return

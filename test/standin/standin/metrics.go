@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
@@ -89,4 +92,24 @@ func histogram(requests uint64, pod string) *dto.Metric {
 		})
 	}
 	return &dto.Metric{Label: labels(pod), Histogram: h}
+}
+
+// WriteLoad writes the gauge LoadMetric with value v for pod.
+func WriteLoad(w io.Writer, pod string, v float64) error {
+	enc := expfmt.NewEncoder(w, expfmt.NewFormat(expfmt.TypeTextPlain))
+	return enc.Encode(family(LoadMetric, "Requests being processed (set by the test through the load file).", dto.MetricType_GAUGE, gauge(v, pod)))
+}
+
+// readLoad reads the number in file; false when file is empty, missing or
+// holds no number.
+func readLoad(file string) (float64, bool) {
+	if file == "" {
+		return 0, false
+	}
+	b, err := os.ReadFile(file) //nolint:gosec // a test double reading the file its test names
+	if err != nil {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(strings.TrimSpace(string(b)), 64)
+	return v, err == nil
 }
