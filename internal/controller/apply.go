@@ -84,6 +84,10 @@ func upToDate(intent *unstructured.Unstructured, existing client.Object) (bool, 
 	if err != nil {
 		return false, fmt.Errorf("converting %T: %w", existing, err)
 	}
+	// A typed object read from the API server directly (not from the
+	// cache) comes without apiVersion and kind; it is of the intent's kind
+	// by construction.
+	m["apiVersion"], m["kind"] = intent.GetAPIVersion(), intent.GetKind()
 	return contains(m, intent.Object), nil
 }
 

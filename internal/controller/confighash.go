@@ -93,6 +93,13 @@ func (r *ApplicationServerReconciler) configHash(ctx context.Context, as *v1alph
 	}
 	digests := make(map[string]string, len(refs))
 	for _, ref := range refs {
+		// The log shipper's own ConfigMap is the operator's child, built in
+		// the same reconcile; its content is hashed into the pod template by
+		// the builder already (LogShipperConfigHashAnnotation). Reading it
+		// here would roll the pods once more right after it is created.
+		if ref.Kind != resources.KindSecret && ref.Name == resources.LogShipperConfigMapName(as) && resources.LogShipperEnabled(as) {
+			continue
+		}
 		d, err := r.configDigest(ctx, as.Namespace, ref)
 		if err != nil {
 			return "", err

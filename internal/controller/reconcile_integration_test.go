@@ -29,6 +29,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/appserver-operator/appserver-operator/api/v1alpha1"
+	"github.com/appserver-operator/appserver-operator/internal/resources"
 )
 
 const wait = 20 * time.Second
@@ -166,8 +167,8 @@ func TestAdvancedSampleYieldsChildrenMatchingTheSpec(t *testing.T) {
 	expect(t, "container ports", c.Ports, []corev1.ContainerPort{
 		{Name: "http", ContainerPort: 8080, Protocol: corev1.ProtocolTCP},
 		{Name: "https", ContainerPort: 8443, Protocol: corev1.ProtocolTCP},
-		{Name: "jmx", ContainerPort: 9999, Protocol: corev1.ProtocolTCP}, // deployment.ports
 		{Name: "jgroups", ContainerPort: 7800, Protocol: corev1.ProtocolTCP}, // sessionReplication
+		{Name: "jmx", ContainerPort: 9999, Protocol: corev1.ProtocolTCP},     // deployment.ports
 	})
 	// Issue 11: wait-for first, then the sidecar, then the init container;
 	// the drain sleep; the config hash and the restart version.
@@ -175,7 +176,7 @@ func TestAdvancedSampleYieldsChildrenMatchingTheSpec(t *testing.T) {
 	for _, ic := range pod.InitContainers {
 		inits = append(inits, ic.Name)
 	}
-	expect(t, "init containers", inits, []string{"wait-for", "metrics-proxy", "migrate-schema"})
+	expect(t, "init containers", inits, []string{"wait-for", "metrics-proxy", "migrate-schema", "log-shipper"})
 	expect(t, "sidecar restartPolicy", pod.InitContainers[1].RestartPolicy, ptr.To(corev1.ContainerRestartPolicyAlways))
 	expect(t, "preStop sleep", c.Lifecycle.PreStop.Sleep.Seconds, int64(*d.Shutdown.DrainSeconds))
 	expect(t, "restart version", dep.Spec.Template.Annotations["appserver.dev/restart-version"], spec.RestartVersion)
@@ -197,11 +198,13 @@ func TestAdvancedSampleYieldsChildrenMatchingTheSpec(t *testing.T) {
 	for _, m := range c.VolumeMounts {
 		mounts[m.MountPath] = m.Name
 	}
-	expect(t, "file mount", mounts[spec.Server.FileMounts.ConfigMaps[0].Path], "filemount-cm-0")
-	expect(t, "secret file mount", mounts[spec.Server.FileMounts.Secrets[0].Path], "filemount-secret-0")
-	expect(t, "replacement mount", mounts["/opt/WebOTX/pv"], "replacement")
-	expect(t, "persistence mount", mounts[spec.Server.Persistence.MountPath], "persistence")
-	expect(t, "volumes", len(pod.Volumes), 4)
+	expect(t, "file mount", mounts[spec.Server.FileMounts.ConfigMaps[0].Path], resources.VolumeFileMountConfigMapPrefix+"0")
+	expect(t, "secret file mount", mounts[spec.Server.FileMounts.Secrets[0].Path], resources.VolumeFileMountSecretPrefix+"0")
+	expect(t, "replacement mount", mounts["/opt/WebOTX/pv"], resources.VolumeReplacement)
+	expect(t, "persistence mount", mounts[spec.Server.Persistence.MountPath], resources.VolumePersistence)
+	// fileMounts (2), replacement, persistence, the user's volumes (2), the
+	// log shipper's config, offsets and one log directory.
+	expect(t, "volumes", len(pod.Volumes), 9)
 	expect(t, "envFrom", c.EnvFrom, []corev1.EnvFromSource{
 		{ConfigMapRef: &corev1.ConfigMapEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: spec.Server.EnvFrom.ConfigMaps[0]}}},
 		{SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: spec.Server.EnvFrom.Secrets[0]}}},
@@ -584,12 +587,16 @@ func TestNoWritesWhenNothingChanged(t *testing.T) {
 	reconciles := func() float64 {
 		return counter(t, "controller_runtime_reconcile_total", map[string]string{"controller": "applicationserver"})
 	}
-	// Let earlier reconciles settle: the counter stops moving.
-	var last float64 = -1
+	// Let earlier reconciles settle (this test's and other tests' servers:
+	// the counters are the process's): neither reconciles nor writes move
+	// for 2 s.
+	last, lastWrites, stableSince := -1.0, -1.0, time.Now()
 	eventually(t, wait, "reconciles to settle", func() error {
-		now := reconciles()
-		if now != last {
-			last = now
+		now, w := reconciles(), writes(t)
+		if now != last || w != lastWrites {
+			last, lastWrites, stableSince = now, w, time.Now()
+		}
+		if time.Since(stableSince) < 2*time.Second {
 			return errors.New("still reconciling")
 		}
 		return nil

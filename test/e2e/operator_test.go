@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -20,6 +21,7 @@ import (
 	"github.com/prometheus/common/model"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -291,6 +293,34 @@ func TestOperatorMakesNoWritesAtRest(t *testing.T) {
 		}
 		return nil
 	})
+	// The NetworkPolicy as the API server holds it: owned by its server,
+	// selecting its pods, the Service's ports open to the namespace and the
+	// metering port to the operator's namespace. (No network plugin
+	// enforces it on this cluster; docs/applicationserver.md says so.)
+	np := &networkingv1.NetworkPolicy{}
+	if err := k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "idle-00"}, np); err != nil {
+		t.Fatalf("the NetworkPolicy of idle-00: %v", err)
+	}
+	if len(np.OwnerReferences) != 1 || np.OwnerReferences[0].Kind != "ApplicationServer" || np.OwnerReferences[0].Name != "idle-00" {
+		t.Errorf("NetworkPolicy owners %+v, want the ApplicationServer idle-00", np.OwnerReferences)
+	}
+	if got := np.Spec.PodSelector.MatchLabels[v1alpha1.LabelInstance]; got != "idle-00" {
+		t.Errorf("NetworkPolicy podSelector %v, want instance idle-00", np.Spec.PodSelector.MatchLabels)
+	}
+	var rules []string
+	for _, r := range np.Spec.Ingress {
+		for _, f := range r.From {
+			for _, p := range r.Ports {
+				rules = append(rules, fmt.Sprintf("%v:%s", f.NamespaceSelector.MatchLabels["kubernetes.io/metadata.name"], p.Port.String()))
+			}
+		}
+	}
+	for _, want := range []string{ns + ":8080", ns + ":8443", "appserver-system:8443"} {
+		if !slices.Contains(rules, want) {
+			t.Errorf("NetworkPolicy ingress %v: no rule %s", rules, want)
+		}
+	}
+
 	// The last status writes may still be in flight: wait until the write
 	// counter stops moving for 5 s before opening the window.
 	last, stableSince := -1.0, time.Now()
