@@ -59,7 +59,7 @@ generate: $(CONTROLLER_GEN) ## Generate deepcopy code from the API types.
 
 .PHONY: manifests
 manifests: $(CONTROLLER_GEN) $(KUBECTL) ## Generate the CRD and RBAC into config/ and the install files into manifest/.
-	$(CONTROLLER_GEN) crd rbac:roleName=appserver-operator paths=./... \
+	$(CONTROLLER_GEN) crd rbac:roleName=appserver-operator paths=./api/... paths=./internal/controller/... \
 		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
 	@IMG='$(IMG)' hack/manifests.sh
 	@hack/prometheusrule.sh

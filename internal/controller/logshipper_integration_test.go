@@ -84,7 +84,7 @@ func TestLogShipperChildren(t *testing.T) {
 		}
 		err := k8s.Get(context.Background(), logShipperConfigMap(as), &corev1.ConfigMap{})
 		if !apierrors.IsNotFound(err) {
-			return fmt.Errorf("ConfigMap still there (err=%v)", err)
+			return fmt.Errorf("ConfigMap still there (err=%w)", err)
 		}
 		return nil
 	})

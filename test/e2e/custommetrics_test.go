@@ -94,7 +94,7 @@ func TestAutoscalingOnMeteredMetrics(t *testing.T) {
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "custom-metrics"},
 		Subsets: []corev1.EndpointSubset{{ //nolint:staticcheck // as above
 			Addresses: []corev1.EndpointAddress{{IP: "10.244.0.254"}},
-			Ports:     []corev1.EndpointPort{{Name: "https", Port: port}}, //nolint:staticcheck // as above
+			Ports:     []corev1.EndpointPort{{Name: "https", Port: port}},
 		}},
 	}
 	if err := k8s.Create(ctx, eps); err != nil {
@@ -113,7 +113,7 @@ func TestAutoscalingOnMeteredMetrics(t *testing.T) {
 		for _, v := range []string{"v1beta2", "v1beta1"} {
 			out, err := kubectlErr("get", "apiservice", v+".custom.metrics.k8s.io", "-o", `jsonpath={.status.conditions[?(@.type=="Available")].status}{" "}{.status.conditions[?(@.type=="Available")].message}`)
 			if err != nil || !strings.HasPrefix(out, "True") {
-				return fmt.Errorf("%s: %s %v", v, out, err)
+				return fmt.Errorf("%s: %s %w", v, out, err)
 			}
 		}
 		return nil

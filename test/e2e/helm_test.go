@@ -310,7 +310,7 @@ func TestHelmTemplateAppliesServerSide(t *testing.T) {
 	kubectl(t, "label", "namespace", ns, "pod-security.kubernetes.io/enforce=restricted", "pod-security.kubernetes.io/warn=restricted")
 	dryRun := func(values []string) (string, error) {
 		out := mustHelm(t, append([]string{"template", "appserver-operator", chartDir, "-n", ns, "--include-crds"}, values...)...)
-		cmd := exec.Command(filepath.Join(root, "bin", "kubectl"), "--kubeconfig", kubeconfig, "apply", "--dry-run=server", "-f", "-")
+		cmd := exec.Command(filepath.Join(root, "bin", "kubectl"), "--kubeconfig", kubeconfig, "apply", "--server-side", "--force-conflicts", "--dry-run=server", "-f", "-")
 		cmd.Stdin = strings.NewReader(out)
 		res, err := cmd.CombinedOutput()
 		return string(res), err

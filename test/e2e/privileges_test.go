@@ -43,7 +43,9 @@ var (
 		// of ConfigMaps and Secrets, whose data the operator never caches,
 		// and get to hash the data of those a server's pods reference when
 		// their resourceVersion moves. Read-only: see secretReads below.
-		"configmaps: get,list,watch",
+		// The log shipper's <name>-logshipper ConfigMap (issue 9) is a
+		// child: created, patched and deleted like the others.
+		"configmaps: create,delete,get,list,patch,watch",
 		"secrets: get,list,watch",
 		"deployments.apps: create,delete,get,list,patch,watch",
 		"events.events.k8s.io: create,patch",
@@ -148,8 +150,10 @@ func TestLeastPrivilege(t *testing.T) {
 		// and which stays.
 		objs := manifestDocs(t, filepath.Join(root, "manifest", "install.yaml"), "CustomResourceDefinition")
 		t.Cleanup(func() {
-			_, _ = kubectlErr("delete", "--ignore-not-found", "--wait=true", "--timeout=2m",
-				"clusterrolebinding/"+name, "clusterrole/"+name, "namespace/"+ns)
+			// Every object of the install, the cluster-scoped ones too (the
+			// custom metrics APIServices would keep the Helm install below
+			// from taking them over).
+			kubectlStdin(t, objs, "delete", "--ignore-not-found", "--wait=true", "--timeout=2m", "-f", "-")
 		})
 		kubectlStdin(t, objs, "apply", "-f", "-")
 		check(t, ns, []scope{

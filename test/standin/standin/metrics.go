@@ -106,7 +106,7 @@ func readLoad(file string) (float64, bool) {
 	if file == "" {
 		return 0, false
 	}
-	b, err := os.ReadFile(file) //nolint:gosec // a test double reading the file its test names
+	b, err := os.ReadFile(file)
 	if err != nil {
 		return 0, false
 	}
