@@ -2,12 +2,9 @@ package controller
 
 import (
 	"context"
-	"fmt"
-	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/appserver-operator/appserver-operator/api/v1alpha1"
 	"github.com/appserver-operator/appserver-operator/internal/resources"
@@ -22,21 +19,7 @@ func (r *ApplicationServerReconciler) waitingFor(ctx context.Context, as *v1alph
 	if len(as.Spec.DependsOn) == 0 {
 		return "", nil
 	}
-	pods := &corev1.PodList{}
-	if err := r.Client.List(ctx, pods, client.InNamespace(as.Namespace), client.MatchingLabels(resources.SelectorLabels(as))); err != nil {
-		return "", fmt.Errorf("listing pods: %w", err)
-	}
-	var msgs []string
-	for i := range pods.Items {
-		if m := podWaitState(&pods.Items[i]); m != "" {
-			msgs = append(msgs, m)
-		}
-	}
-	if len(msgs) == 0 {
-		return "", nil
-	}
-	slices.Sort(msgs) // the same message whichever pod reports it
-	return msgs[0], nil
+	return r.podMessage(ctx, as, podWaitState)
 }
 
 // podWaitState describes a pod's wait-for init container while it holds the

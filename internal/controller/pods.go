@@ -27,22 +27,27 @@ import (
 // ConfigMap or Secret, a missing key), or "". Pods are read from the cache,
 // which holds only pods labelled as the operator's.
 func (r *ApplicationServerReconciler) configError(ctx context.Context, as *v1alpha1.ApplicationServer) (string, error) {
+	return r.podMessage(ctx, as, podConfigError)
+}
+
+// podMessage returns what of lists for one of the server's pods (the first
+// in sort order, so the same message whichever pod reports it), or "" when
+// of says nothing for any of them. Pods come from the label-selected cache.
+func (r *ApplicationServerReconciler) podMessage(ctx context.Context, as *v1alpha1.ApplicationServer, of func(*corev1.Pod) string) (string, error) {
 	pods := &corev1.PodList{}
 	if err := r.Client.List(ctx, pods, client.InNamespace(as.Namespace), client.MatchingLabels(resources.SelectorLabels(as))); err != nil {
 		return "", fmt.Errorf("listing pods: %w", err)
 	}
 	var msgs []string
 	for i := range pods.Items {
-		if m := podConfigError(&pods.Items[i]); m != "" {
+		if m := of(&pods.Items[i]); m != "" {
 			msgs = append(msgs, m)
 		}
 	}
 	if len(msgs) == 0 {
 		return "", nil
 	}
-	// Stable across pods: the same message whichever pod reports it.
-	slices.Sort(msgs)
-	return slices.Compact(msgs)[0], nil
+	return slices.Min(msgs), nil
 }
 
 func podConfigError(p *corev1.Pod) string {

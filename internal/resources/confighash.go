@@ -3,6 +3,7 @@ package resources
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"maps"
 	"slices"
 	"strings"
 
@@ -88,34 +89,22 @@ func ConfigReferences(spec *corev1.PodSpec) []ConfigRef {
 // object that does not exist has digest "") into the value of the pod
 // template's config-hash annotation.
 func ConfigHash(digests map[string]string) string {
-	keys := make([]string, 0, len(digests))
-	for k := range digests {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	h := sha256.New()
-	for _, k := range keys {
-		h.Write([]byte(k))
-		h.Write([]byte{0})
-		h.Write([]byte(digests[k]))
-		h.Write([]byte{0})
-	}
-	return hex.EncodeToString(h.Sum(nil))[:32]
+	return digest(digests)[:32]
 }
 
 // DataDigest is the digest of a ConfigMap's or Secret's content: every key
 // and value of data and binaryData, in key order.
 func DataDigest(data map[string][]byte) string {
-	keys := make([]string, 0, len(data))
-	for k := range data {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
+	return digest(data)
+}
+
+// digest hashes every key and value of m, in key order.
+func digest[V string | []byte](m map[string]V) string {
 	h := sha256.New()
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		h.Write([]byte(k))
 		h.Write([]byte{0})
-		h.Write(data[k])
+		h.Write([]byte(m[k]))
 		h.Write([]byte{0})
 	}
 	return hex.EncodeToString(h.Sum(nil))
