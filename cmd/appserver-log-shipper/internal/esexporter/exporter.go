@@ -51,7 +51,7 @@ func (e *esExporter) start(ctx context.Context, _ component.Host) error {
 	// The transport, not elasticsearch.Client: the client refuses a server
 	// that does not answer X-Elastic-Product: Elasticsearch (OpenSearch,
 	// VictoriaLogs), and the bulk API is all we need.
-	client, err := elastictransport.New(elastictransport.Config{
+	client, err := elastictransport.New(elastictransport.Config{ //nolint:staticcheck // New is deprecated for NewClient but "fully functional"; moving is a change of its own, tested against the store
 		URLs:     urls,
 		Username: e.cfg.User,
 		Password: string(e.cfg.Password),
