@@ -79,7 +79,13 @@ func (c *converter) walk(path, pattern string, idx []int, v any) {
 		if r.keep && r.to != "" {
 			c.set(r.to, idx, path, map[string]any{})
 		}
-		for _, k := range sortedKeys(m) {
+		// WebOTX's own fields first, so that they win over another
+		// spelling of the same field (hostName for hostname).
+		keys := sortedKeys(m)
+		slices.SortStableFunc(keys, func(a, b string) int {
+			return cmpBool(isAlias(pattern+"."+a), isAlias(pattern+"."+b))
+		})
+		for _, k := range keys {
 			c.walk(path+"."+k, pattern+"."+k, idx, m[k])
 		}
 		return
@@ -370,6 +376,22 @@ func (c *converter) check() {
 	for _, e := range strict {
 		c.loss("spec", "the result does not fit appserver.dev/v1alpha1: %v", e)
 	}
+}
+
+// isAlias: a spelling of a field WebOTX's CRD spells otherwise.
+func isAlias(pattern string) bool {
+	r, ok := ruleFor[pattern]
+	return ok && r.since == 0 && r.to != "" && !strings.HasPrefix(pattern, "metadata.")
+}
+
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
 }
 
 func sortedKeys(m map[string]any) []string {
