@@ -2,6 +2,7 @@ package convert
 
 import (
 	"fmt"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -503,4 +504,23 @@ func jsonField(typ reflect.Type, name string) (reflect.Type, bool) {
 		}
 	}
 	return nil, false
+}
+
+// TestMigrationDocListsEveryField: docs/migrating-from-webotx.md names every
+// WebOTX field the converter carries or reports, in its field table.
+func TestMigrationDocListsEveryField(t *testing.T) {
+	raw, err := os.ReadFile("../../docs/migrating-from-webotx.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(raw)
+	for i := range rules {
+		r := &rules[i]
+		if r.kind == kObject || r.kind == kList || r.kind == kDrop || strings.HasPrefix(r.from, "metadata.") {
+			continue
+		}
+		if !strings.Contains(doc, "`"+r.from+"`") {
+			t.Errorf("docs/migrating-from-webotx.md does not name `%s`", r.from)
+		}
+	}
 }
