@@ -18,7 +18,7 @@ import (
 func FuzzConvert(f *testing.F) {
 	// Small seeds: the fuzzer minimizes every new input it finds, which is
 	// slow for the 200-line advanced templates.
-	for _, in := range Inputs(f) {
+	for _, in := range inputs(f) {
 		if strings.HasPrefix(filepath.Base(in), "advanced-") {
 			continue
 		}

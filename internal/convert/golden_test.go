@@ -11,11 +11,11 @@ import (
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden.yaml from the converter's output")
 
-// Inputs lists testdata/*.webotx.yaml: WebOTX's public CR shapes (the simple
+// inputs lists testdata/*.webotx.yaml: WebOTX's public CR shapes (the simple
 // CR and the advanced template of each API version) and the guide's CR
 // examples, with real values. The integration test feeds the same files to
 // a real API server.
-func Inputs(t testing.TB) []string {
+func inputs(t testing.TB) []string {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join("testdata", "*.webotx.yaml"))
 	if err != nil || len(files) == 0 {
@@ -27,7 +27,7 @@ func Inputs(t testing.TB) []string {
 // TestGolden converts every input without a loss and compares the output,
 // with the notes as comments at the top, with testdata/<name>.golden.yaml.
 func TestGolden(t *testing.T) {
-	for _, in := range Inputs(t) {
+	for _, in := range inputs(t) {
 		name := strings.TrimSuffix(filepath.Base(in), ".webotx.yaml")
 		t.Run(name, func(t *testing.T) {
 			raw, err := os.ReadFile(in)

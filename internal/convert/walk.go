@@ -1,7 +1,6 @@
 package convert
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -205,7 +204,7 @@ func (r *rule) value(v any) (any, error) {
 		target := reflect.New(r.typ).Interface()
 		strict, err := kjson.UnmarshalStrict(raw, target)
 		if err != nil {
-			return nil, fmt.Errorf("not a valid %s: %v", r.typ.Name(), err)
+			return nil, fmt.Errorf("not a valid %s: %w", r.typ.Name(), err)
 		}
 		if len(strict) > 0 {
 			msgs := make([]string, len(strict))
@@ -419,7 +418,5 @@ func describe(v any) string {
 	case map[string]any:
 		return "an object"
 	}
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "%T", v)
-	return b.String()
+	return fmt.Sprintf("a %T", v)
 }
