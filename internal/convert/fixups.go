@@ -49,7 +49,7 @@ func (c *converter) fixLogShipper() {
 		c.note("spec.deployment.logstash", "no spec.webotx.application.logs: appserver-operator adds the log-shipper sidecar only for the files listed there, so nothing is shipped")
 	}
 	if logs == nil && nested(c.out, "spec", "deployment", "resources", "logShipper") != nil {
-		c.note("spec.deployment.resources.logstash", "carried to resources.logShipper, which applies only while spec.server.application.logs lists files (no sidecar otherwise)")
+		c.note(c.setBy["spec.deployment.resources.logShipper"], "carried to spec.deployment.resources.logShipper, which applies only while spec.server.application.logs lists files (no sidecar otherwise)")
 	}
 	if logs != nil || nested(c.in, "spec", "deployment", "logstash") != nil {
 		c.note("spec.deployment.logstash", "WebOTX's Logstash also shipped the domain's own logs (/opt/WebOTX/domains/*/logs/server.log, agent.log, ...); list the files you want in spec.server.application.logs")
