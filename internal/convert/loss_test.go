@@ -27,7 +27,7 @@ func TestLosses(t *testing.T) {
 			[]string{"spec.webotx.metering.intervalSeconds"}, "intervalSeconds"},
 		{"unknown top-level block", doc("  route:\n    host: shop.example.com\n"),
 			[]string{"spec.route"}, "shop.example.com"},
-		{"Logstash probes", doc("  deployment2: {}\n")[:0] + strings.Replace(doc(""), "replicas: 1", "replicas: 1\n    readinessProbe:\n      logstash:\n        httpGet:\n          port: 9600\n    livenessProbe:\n      logstash:\n        tcpSocket:\n          port: 9600", 1),
+		{"Logstash probes", strings.Replace(doc(""), "replicas: 1", "replicas: 1\n    readinessProbe:\n      logstash:\n        httpGet:\n          port: 9600\n    livenessProbe:\n      logstash:\n        tcpSocket:\n          port: 9600", 1),
 			[]string{"spec.deployment.livenessProbe.logstash", "spec.deployment.readinessProbe.logstash"}, "9600"},
 		{"two targets for one resource", doc("  horizontalPodAutoscaler:\n    enabled: true\n    maxReplicas: 3\n    resourceMetrics:\n      cpuAverageUtilization: 70\n      cpuAverageValue: 500m\n"),
 			[]string{"spec.horizontalPodAutoscaler.resourceMetrics.cpuAverageValue"}, "500m"},
