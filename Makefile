@@ -93,10 +93,11 @@ vulncheck: ## Run govulncheck against the offline database in bin/vulndb (make v
 test: tools verify test-unit test-rules test-integration test-e2e test-image bench-smoke ## Run everything CI runs: verify, unit, alert rules, integration, end-to-end, image.
 
 .PHONY: test-unit
-test-unit: ## Unit tests and a short fuzz run of the builders (no API server).
+test-unit: ## Unit tests and short fuzz runs of the builders and the converter (no API server).
 	go test $(GOTESTFLAGS) ./...
 	go -C cmd/appserver-log-shipper test -trimpath -vet=off $(GOTESTFLAGS) ./... # reuses make build's compiled collector; vet: make lint
 	go test -run '^$$' -fuzz FuzzBuilders -fuzztime 20s ./internal/resources/
+	go test -run '^$$' -fuzz FuzzConvert -fuzztime 10s ./internal/convert/
 
 .PHONY: test-rules
 test-rules: $(BIN)/promtool ## Check the alert rules and run their unit tests (promtool check rules, promtool test rules).

@@ -5,7 +5,8 @@
 // A bad setting stops it at once with exit code 2 and one line per variable.
 //
 // `appserver-operator wait` is the wait-for init container of servers with
-// spec.dependsOn (internal/wait).
+// spec.dependsOn (internal/wait); `appserver-operator convert` converts
+// WebOTX ApplicationServers into ours (internal/convert).
 package main
 
 import (
@@ -17,6 +18,7 @@ import (
 
 	ctrl "sigs.k8s.io/controller-runtime"
 
+	"github.com/appserver-operator/appserver-operator/internal/convert"
 	"github.com/appserver-operator/appserver-operator/internal/operator"
 	"github.com/appserver-operator/appserver-operator/internal/version"
 	"github.com/appserver-operator/appserver-operator/internal/wait"
@@ -25,6 +27,9 @@ import (
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "wait" {
 		os.Exit(wait.Main(ctrl.SetupSignalHandler(), os.Args[2:], os.Getenv, os.Stderr))
+	}
+	if len(os.Args) > 1 && os.Args[1] == "convert" {
+		os.Exit(convert.Main(os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
 	}
 	opts := operator.DefaultOptions()
 	opts.BindFlags(flag.CommandLine)

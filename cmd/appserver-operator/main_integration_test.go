@@ -484,3 +484,28 @@ func TestContainerEnvironmentAndConfigMapAgreeAtStart(t *testing.T) {
 		})
 	}
 }
+
+// TestConvertSubcommand: the operator binary runs `convert` (the subcommand
+// of internal/convert), reading stdin and writing stdout, and exits 1 on a
+// loss.
+func TestConvertSubcommand(t *testing.T) {
+	in, err := os.ReadFile(filepath.Join("..", "..", "internal", "convert", "testdata", "simple-v4.webotx.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(binary, "convert", "-f", "-")
+	cmd.Stdin = bytes.NewReader(in)
+	out, err := cmd.Output()
+	if err != nil || !strings.Contains(string(out), "apiVersion: appserver.dev/v1alpha1") {
+		t.Fatalf("convert: %v\n%s", err, out)
+	}
+	cmd = exec.Command(binary, "convert", "-f", "-")
+	cmd.Stdin = strings.NewReader(strings.Replace(string(in), "replicas: 1", "replicas: 1\n    restartPolicy: Never", 1))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err = cmd.Output()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 || len(out) != 0 || !strings.Contains(stderr.String(), "spec.deployment.restartPolicy: not carried") {
+		t.Errorf("a loss: err %v, stdout %q, stderr %q", err, out, stderr.String())
+	}
+}
