@@ -197,6 +197,8 @@ func TestUpgradeRestartsNothing(t *testing.T) {
 
 	// Zero writes to Deployments: no event in the watch, and each one as it
 	// was (same object, resourceVersion, generation and pod template).
+	// The watches' channels are unbuffered: read until a second passes
+	// without an event (the writes have settled already).
 	writesTo := func(w watch.Interface) map[string]int {
 		out := map[string]int{}
 		for {
@@ -205,7 +207,7 @@ func TestUpgradeRestartsNothing(t *testing.T) {
 				if o, ok := e.Object.(client.Object); ok && e.Type != watch.Bookmark {
 					out[o.GetName()]++
 				}
-			default:
+			case <-time.After(time.Second):
 				return out
 			}
 		}
