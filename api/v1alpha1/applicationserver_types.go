@@ -731,7 +731,7 @@ type IngressSpec struct {
 	// className of the IngressClass (for example alb or nginx).
 	// +optional
 	// +kubebuilder:validation:MaxLength=253
-	// +kubebuilder:validation:XValidation:rule="size(self) == 0 || !format.dns1123Subdomain().validate(self).hasValue()",message="spec.ingress.className must be a DNS-1123 subdomain (lower-case letters, digits, '-' and '.')"
+	// +kubebuilder:validation:XValidation:rule="!format.dns1123Subdomain().validate(self).hasValue()",message="spec.ingress.className must be a DNS-1123 subdomain (lower-case letters, digits, '-' and '.')"
 	ClassName *string `json:"className,omitempty"`
 	// host the Ingress answers for; all hosts when unset.
 	// +optional

@@ -50,7 +50,7 @@ const edgeRate = 0.06
 // mounts of unknown volumes and mount paths shared between features, volume
 // names, env names outside printable ASCII, DNS search domains, label
 // selectors, named probe ports, container port names, DNS nameservers,
-// Ingress TLS hosts, deployment.ports on the number of a service port that
+// Ingress TLS hosts and Secret names, deployment.ports on the number of a service port that
 // another one names as its targetPort). A
 // mistake there makes the server Degraded with the API server's message.
 
@@ -247,7 +247,7 @@ func (g gen) applicationServer(ns string) *v1alpha1.ApplicationServer {
 			s.Ingress.ClassName = ptr.To(g.dnsSubdomain())
 		}
 		if g.maybe(0.3) {
-			s.Ingress.TLS = []networkingv1.IngressTLS{{Hosts: []string{pick(g, "shop.example.com", "*.x.com")}, SecretName: g.dnsSubdomain()}}
+			s.Ingress.TLS = []networkingv1.IngressTLS{{Hosts: []string{pick(g, "shop.example.com", "*.x.com")}, SecretName: pick(g, "shop-tls", "tls")}} // see notInAdmission
 		}
 	}
 	if g.maybe(0.25) {

@@ -97,6 +97,9 @@ var childAdmissionCases = []admissionCase{
 	{"ingress path with //", func(o map[string]any) {
 		set(o, "spec.ingress", map[string]any{"enabled": true, "path": "/a//b"})
 	}, []string{"spec.ingress.path must not contain '//'"}},
+	{"ingress className empty", func(o map[string]any) {
+		set(o, "spec.ingress", map[string]any{"enabled": true, "className": ""})
+	}, []string{"spec.ingress.className must be a DNS-1123 subdomain"}},
 	{"ingress className upper case", func(o map[string]any) {
 		set(o, "spec.ingress", map[string]any{"enabled": true, "className": "Nginx"})
 	}, []string{"spec.ingress.className must be a DNS-1123 subdomain"}},
