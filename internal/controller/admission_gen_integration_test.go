@@ -574,8 +574,3 @@ func (g gen) hpa() *v1alpha1.HorizontalPodAutoscalerSpec {
 	}
 	return h
 }
-
-// describe is a one-line summary for logs.
-func describe(as *v1alpha1.ApplicationServer) string {
-	return fmt.Sprintf("%s/%s", as.Namespace, as.Name)
-}
