@@ -109,7 +109,7 @@ test-integration: tools ## Integration tests against a real kube-apiserver and e
 	go test -tags integration $(GOTESTFLAGS) ./internal/controller/... ./cmd/...
 
 .PHONY: test-e2e
-test-e2e: tools build ## End-to-end tests on a throwaway local kwok cluster.
+test-e2e: tools build build-next ## End-to-end tests on a throwaway local kwok cluster.
 	go test -tags e2e -timeout 40m -count=1 $(GOTESTFLAGS) ./test/e2e/...
 
 .PHONY: test-helm
@@ -153,6 +153,12 @@ bench-logs: tools build ## Measure the log shipper into VictoriaLogs (lines/s, l
 build: ## Build the operator and the log shipper into bin/ (appserver-operator, appserver-log-shipper).
 	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/appserver-operator ./cmd/appserver-operator
 	CGO_ENABLED=0 go -C cmd/appserver-log-shipper build -trimpath -ldflags '$(SHIPPER_LDFLAGS)' -o $(BIN)/appserver-log-shipper .
+
+# The upgrade test (test/e2e/upgrade_test.go) replaces bin/appserver-operator
+# with this one: the same code, another version string.
+.PHONY: build-next
+build-next: ## Build bin/appserver-operator-next: the operator with version <VERSION>-next, for the e2e upgrade test.
+	CGO_ENABLED=0 go build -trimpath -ldflags '$(subst version.Version=$(VERSION) ,version.Version=$(VERSION)-next ,$(LDFLAGS))' -o $(BIN)/appserver-operator-next ./cmd/appserver-operator
 
 ##@ Image
 

@@ -25,6 +25,7 @@ import (
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=".status.conditions[?(@.type==\"Available\")].reason",priority=1
 // +kubebuilder:printcolumn:name="Message",type=string,JSONPath=".status.conditions[?(@.type==\"Available\")].message",priority=1
 // +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 63 && self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",message="metadata.name must be a DNS-1035 label (lower-case letters, digits and '-', starting with a letter, at most 63 characters): it names the Service"
+// +kubebuilder:validation:XValidation:rule="!has(self.spec.server) || !has(self.spec.server.sessionReplication) || !self.spec.server.sessionReplication.enabled || size(self.metadata.name) <= 57",message="metadata.name must be at most 57 characters while spec.server.sessionReplication is enabled: the peers Service is named <name>-peers"
 type ApplicationServer struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
@@ -52,6 +53,11 @@ type ApplicationServerList struct {
 //
 // +kubebuilder:validation:XValidation:rule="!has(self.server.sessionReplication) || !self.server.sessionReplication.enabled || !has(self.service.ports) || !self.service.ports.exists(p, p.name == 'jgroups')",message="spec.service.ports: the name jgroups is the session replication port's while spec.server.sessionReplication is enabled"
 // +kubebuilder:validation:XValidation:rule="!has(self.ingress) || !has(self.ingress.enabled) || !self.ingress.enabled || !has(self.service.ports) || self.service.ports.exists(p, p.name == (has(self.ingress.port) ? self.ingress.port : 'http'))",message="spec.ingress.port must name one of spec.service.ports"
+// +kubebuilder:validation:XValidation:rule="!has(self.deployment.ports) || !has(self.service.ports) || self.deployment.ports.all(c, !has(c.name) || !self.service.ports.exists(p, p.name == c.name))",message="spec.deployment.ports[].name: the names of spec.service.ports are taken (they name the server container's ports)"
+// +kubebuilder:validation:XValidation:rule="!has(self.server) || !has(self.server.sessionReplication) || !self.server.sessionReplication.enabled || !has(self.deployment.ports) || !self.deployment.ports.exists(c, has(c.name) && c.name == 'jgroups')",message="spec.deployment.ports[].name: jgroups is the session replication port's name while spec.server.sessionReplication is enabled"
+// +kubebuilder:validation:XValidation:rule="!has(self.server) || !has(self.server.persistence) || !has(self.server.application) || !has(self.server.application.logs) || self.server.application.logs.all(l, l.substring(0, l.lastIndexOf('/')) != self.server.persistence.mountPath)",message="spec.server.application.logs: a log directory is mounted for the log shipper and must differ from spec.server.persistence.mountPath"
+// +kubebuilder:validation:XValidation:rule="!has(self.deployment.ports) || !has(self.service.ports) || self.deployment.ports.all(c, !self.service.ports.exists(p, (has(p.targetPort) && type(p.targetPort) == int ? int(p.targetPort) : p.port) == c.containerPort && (has(p.protocol) ? p.protocol : 'TCP') == (has(c.protocol) ? c.protocol : 'TCP')))",message="spec.deployment.ports[].containerPort: the (target) ports of spec.service.ports are the server container's already"
+// +kubebuilder:validation:XValidation:rule="!has(self.server) || !has(self.server.sessionReplication) || !self.server.sessionReplication.enabled || ((!has(self.service.ports) || !self.service.ports.exists(p, (has(p.targetPort) && type(p.targetPort) == int ? int(p.targetPort) : p.port) == (has(self.server.sessionReplication.port) ? self.server.sessionReplication.port : 7800) && (has(p.protocol) ? p.protocol : 'TCP') == 'TCP')) && (!has(self.deployment.ports) || !self.deployment.ports.exists(c, c.containerPort == (has(self.server.sessionReplication.port) ? self.server.sessionReplication.port : 7800) && (has(c.protocol) ? c.protocol : 'TCP') == 'TCP')))",message="spec.server.sessionReplication.port (7800 when unset) must differ from the server container's other ports (spec.service.ports, spec.deployment.ports)"
 type ApplicationServerSpec struct {
 	// common holds labels and annotations added to every object the operator
 	// creates for this server, and to its pods.
@@ -113,12 +119,13 @@ type CommonSpec struct {
 	// never replace the operator's own app.kubernetes.io/* labels.
 	// +optional
 	// +kubebuilder:validation:MaxProperties=64
-	// +kubebuilder:validation:XValidation:rule="self.all(k, size(k) <= 317 && k.matches('^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$'))",message="spec.common.labels: every key must be a valid label key ([prefix/]name, name at most 63 characters of alphanumerics, '-', '_' or '.')"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, size(k) <= 317 && k.indexOf('/') <= 253 && k.matches('^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$'))",message="spec.common.labels: every key must be a valid label key ([prefix/]name, name at most 63 characters of alphanumerics, '-', '_' or '.')"
 	Labels map[string]LabelValue `json:"labels,omitempty"`
 
 	// annotations are added to every child object and to the pod template.
 	// +optional
 	// +kubebuilder:validation:MaxProperties=64
+	// +kubebuilder:validation:XValidation:rule="self.all(k, k.indexOf('/') <= 253 && k.matches('^([A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?(\\\\.[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$'))",message="spec.common.annotations: every key must be a valid annotation key ([prefix/]name, name at most 63 characters of alphanumerics, '-', '_' or '.', prefix a DNS subdomain)"
 	Annotations map[string]string `json:"annotations,omitempty"`
 }
 
@@ -135,6 +142,8 @@ type ServerSpec struct {
 	// +optional
 	// +listType=map
 	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=256
+	// +kubebuilder:validation:XValidation:rule="self.all(e, size(e.name) > 0)",message="spec.server.env[].name must not be empty"
 	Env []corev1.EnvVar `json:"env,omitempty"`
 
 	// envFrom loads every key of the named ConfigMaps and Secrets as
@@ -186,10 +195,16 @@ type EnvFromSpec struct {
 	// configMaps are names of ConfigMaps in the same namespace.
 	// +optional
 	// +listType=set
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="self.all(n, !format.dns1123Subdomain().validate(n).hasValue())",message="spec.server.envFrom.configMaps: every name must be a DNS-1123 subdomain (lower-case letters, digits, '-' and '.')"
 	ConfigMaps []string `json:"configMaps,omitempty"`
 	// secrets are names of Secrets in the same namespace.
 	// +optional
 	// +listType=set
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="self.all(n, !format.dns1123Subdomain().validate(n).hasValue())",message="spec.server.envFrom.secrets: every name must be a DNS-1123 subdomain (lower-case letters, digits, '-' and '.')"
 	Secrets []string `json:"secrets,omitempty"`
 }
 
@@ -256,6 +271,8 @@ type MeteringSpec struct {
 // +kubebuilder:validation:XValidation:rule="!has(self.initContainers) || self.initContainers.all(c, !(c.name in ['server', 'log-shipper', 'wait-for']))",message="spec.deployment.initContainers[].name: server, log-shipper and wait-for are the operator's container names"
 // +kubebuilder:validation:XValidation:rule="!has(self.sidecars) || self.sidecars.all(c, !(c.name in ['server', 'log-shipper', 'wait-for']))",message="spec.deployment.sidecars[].name: server, log-shipper and wait-for are the operator's container names"
 // +kubebuilder:validation:XValidation:rule="!has(self.volumes) || self.volumes.all(v, !v.name.startsWith('appserver-'))",message="spec.deployment.volumes[].name: names starting with appserver- are reserved for the operator's volumes"
+// +kubebuilder:validation:XValidation:rule="!has(self.livenessProbe) || !has(self.livenessProbe.server) || !has(self.livenessProbe.server.successThreshold) || self.livenessProbe.server.successThreshold <= 1",message="spec.deployment.livenessProbe.server.successThreshold must be 1"
+// +kubebuilder:validation:XValidation:rule="!has(self.startupProbe) || !has(self.startupProbe.server) || !has(self.startupProbe.server.successThreshold) || self.startupProbe.server.successThreshold <= 1",message="spec.deployment.startupProbe.server.successThreshold must be 1"
 type DeploymentSpec struct {
 	// replicas is the number of pods. Ignored while the horizontal pod
 	// autoscaler is enabled. Exposed as the scale subresource.
@@ -268,6 +285,7 @@ type DeploymentSpec struct {
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=1024
+	// +kubebuilder:validation:XValidation:rule="self.trim() == self",message="spec.deployment.image must not start or end with white space"
 	Image string `json:"image"`
 
 	// imagePullPolicy of the server container.
@@ -281,20 +299,26 @@ type DeploymentSpec struct {
 
 	// annotations are added to the pod template only.
 	// +optional
+	// +kubebuilder:validation:MaxProperties=64
+	// +kubebuilder:validation:XValidation:rule="self.all(k, k.indexOf('/') <= 253 && k.matches('^([A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?(\\\\.[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$'))",message="spec.deployment.annotations: every key must be a valid annotation key ([prefix/]name, name at most 63 characters of alphanumerics, '-', '_' or '.', prefix a DNS subdomain)"
 	Annotations map[string]string `json:"annotations,omitempty"`
 
 	// hostname of the pods.
 	// +optional
 	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:XValidation:rule="size(self) == 0 || !format.dns1123Label().validate(self).hasValue()",message="spec.deployment.hostname must be a DNS-1123 label (lower-case letters, digits and '-', starting and ending with a letter or digit)"
 	Hostname string `json:"hostname,omitempty"`
 
 	// subdomain of the pods.
 	// +optional
 	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:XValidation:rule="size(self) == 0 || !format.dns1123Label().validate(self).hasValue()",message="spec.deployment.subdomain must be a DNS-1123 label (lower-case letters, digits and '-', starting and ending with a letter or digit)"
 	Subdomain string `json:"subdomain,omitempty"`
 
 	// serviceAccountName the pods run as. Defaults to the namespace's default.
 	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="size(self) == 0 || !format.dns1123Subdomain().validate(self).hasValue()",message="spec.deployment.serviceAccountName must be a DNS-1123 subdomain (lower-case letters, digits, '-' and '.')"
 	ServiceAccountName string `json:"serviceAccountName,omitempty"`
 
 	// automountServiceAccountToken says whether the service account token is
@@ -308,14 +332,23 @@ type DeploymentSpec struct {
 
 	// hostAliases are added to the pods' /etc/hosts.
 	// +optional
+	// +kubebuilder:validation:MaxItems=16
+	// +kubebuilder:validation:XValidation:rule="self.all(h, has(h.ip) && isIP(h.ip))",message="spec.deployment.hostAliases[].ip must be an IP address"
 	HostAliases []corev1.HostAlias `json:"hostAliases,omitempty"`
 
 	// nodeSelector constrains the nodes the pods run on.
 	// +optional
+	// +kubebuilder:validation:MaxProperties=64
 	NodeSelector map[string]string `json:"nodeSelector,omitempty"`
 
 	// tolerations of the pods.
 	// +optional
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:XValidation:rule="self.all(t, !has(t.operator) || t.operator in ['Exists', 'Equal'])",message="spec.deployment.tolerations[].operator must be Exists or Equal"
+	// +kubebuilder:validation:XValidation:rule="self.all(t, !has(t.effect) || t.effect in ['NoSchedule', 'PreferNoSchedule', 'NoExecute'])",message="spec.deployment.tolerations[].effect must be NoSchedule, PreferNoSchedule or NoExecute"
+	// +kubebuilder:validation:XValidation:rule="self.all(t, !has(t.value) || size(t.value) == 0 || !has(t.operator) || t.operator != 'Exists')",message="spec.deployment.tolerations[].value must be empty when operator is Exists"
+	// +kubebuilder:validation:XValidation:rule="self.all(t, (has(t.key) && size(t.key) > 0) || (has(t.operator) && t.operator == 'Exists'))",message="spec.deployment.tolerations[].operator must be Exists when key is empty"
+	// +kubebuilder:validation:XValidation:rule="self.all(t, !has(t.tolerationSeconds) || (has(t.effect) && t.effect == 'NoExecute'))",message="spec.deployment.tolerations[].tolerationSeconds needs effect NoExecute"
 	Tolerations []corev1.Toleration `json:"tolerations,omitempty"`
 
 	// affinity of the pods.
@@ -325,14 +358,24 @@ type DeploymentSpec struct {
 	// topologySpreadConstraints of the pods. An empty labelSelector selects
 	// this server's own pods.
 	// +optional
+	// +kubebuilder:validation:MaxItems=16
+	// +kubebuilder:validation:XValidation:rule="self.all(c, size(c.topologyKey) > 0)",message="spec.deployment.topologySpreadConstraints[].topologyKey must not be empty"
+	// +kubebuilder:validation:XValidation:rule="self.all(c, c.maxSkew > 0)",message="spec.deployment.topologySpreadConstraints[].maxSkew must be greater than 0"
+	// +kubebuilder:validation:XValidation:rule="self.all(c, c.whenUnsatisfiable in ['DoNotSchedule', 'ScheduleAnyway'])",message="spec.deployment.topologySpreadConstraints[].whenUnsatisfiable must be DoNotSchedule or ScheduleAnyway"
 	TopologySpreadConstraints []corev1.TopologySpreadConstraint `json:"topologySpreadConstraints,omitempty"`
 
 	// priorityClassName of the pods.
 	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="size(self) == 0 || !format.dns1123Subdomain().validate(self).hasValue()",message="spec.deployment.priorityClassName must be a DNS-1123 subdomain (lower-case letters, digits, '-' and '.')"
 	PriorityClassName string `json:"priorityClassName,omitempty"`
 
 	// strategy of the Deployment's rollouts.
 	// +optional
+	// +kubebuilder:validation:XValidation:rule="!has(self.type) || self.type in ['RollingUpdate', 'Recreate']",message="spec.deployment.strategy.type must be RollingUpdate or Recreate"
+	// +kubebuilder:validation:XValidation:rule="!has(self.rollingUpdate) || !has(self.type) || self.type == 'RollingUpdate'",message="spec.deployment.strategy.rollingUpdate is only allowed when spec.deployment.strategy.type is RollingUpdate"
+	// +kubebuilder:validation:XValidation:rule="!has(self.rollingUpdate) || ((!has(self.rollingUpdate.maxSurge) || (type(self.rollingUpdate.maxSurge) == int ? int(self.rollingUpdate.maxSurge) >= 0 : string(self.rollingUpdate.maxSurge).matches('^[0-9]+%$'))) && (!has(self.rollingUpdate.maxUnavailable) || (type(self.rollingUpdate.maxUnavailable) == int ? int(self.rollingUpdate.maxUnavailable) >= 0 : string(self.rollingUpdate.maxUnavailable).matches('^([0-9]|[1-9][0-9]|100)%$'))))",message="spec.deployment.strategy.rollingUpdate: maxSurge and maxUnavailable must be non-negative numbers or percentages (maxUnavailable at most 100%)"
+	// +kubebuilder:validation:XValidation:rule="!has(self.rollingUpdate) || !has(self.rollingUpdate.maxSurge) || !has(self.rollingUpdate.maxUnavailable) || !(string(self.rollingUpdate.maxSurge) in ['0', '0%'] && string(self.rollingUpdate.maxUnavailable) in ['0', '0%'])",message="spec.deployment.strategy.rollingUpdate: maxSurge and maxUnavailable may not both be 0"
 	Strategy *appsv1.DeploymentStrategy `json:"strategy,omitempty"`
 
 	// progressDeadlineSeconds after which a stalled rollout is reported as
@@ -399,6 +442,7 @@ type DeploymentSpec struct {
 	// +listType=map
 	// +listMapKey=name
 	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:XValidation:rule="self.all(v, [has(v.hostPath), has(v.emptyDir), has(v.gcePersistentDisk), has(v.awsElasticBlockStore), has(v.gitRepo), has(v.secret), has(v.nfs), has(v.iscsi), has(v.glusterfs), has(v.persistentVolumeClaim), has(v.rbd), has(v.flexVolume), has(v.cinder), has(v.cephfs), has(v.flocker), has(v.downwardAPI), has(v.fc), has(v.azureFile), has(v.configMap), has(v.vsphereVolume), has(v.quobyte), has(v.azureDisk), has(v.photonPersistentDisk), has(v.projected), has(v.portworxVolume), has(v.scaleIO), has(v.storageos), has(v.csi), has(v.ephemeral), has(v.image)].exists_one(b, b))",message="spec.deployment.volumes[]: every volume needs exactly one source (emptyDir, configMap, secret, persistentVolumeClaim, ...)"
 	Volumes []corev1.Volume `json:"volumes,omitempty"`
 
 	// volumeMounts of each container, in addition to the operator's.
@@ -411,6 +455,7 @@ type DeploymentSpec struct {
 	// +listType=map
 	// +listMapKey=name
 	// +kubebuilder:validation:MaxItems=16
+	// +kubebuilder:validation:XValidation:rule="self.all(c, has(c.image) && size(c.image) > 0)",message="spec.deployment.initContainers[].image is required"
 	InitContainers []corev1.Container `json:"initContainers,omitempty"`
 
 	// sidecars run next to the server for the pod's whole life (native
@@ -421,6 +466,7 @@ type DeploymentSpec struct {
 	// +listType=map
 	// +listMapKey=name
 	// +kubebuilder:validation:MaxItems=16
+	// +kubebuilder:validation:XValidation:rule="self.all(c, has(c.image) && size(c.image) > 0)",message="spec.deployment.sidecars[].image is required"
 	Sidecars []corev1.Container `json:"sidecars,omitempty"`
 
 	// command of each container; replaces the image's entrypoint.
@@ -439,10 +485,15 @@ type DeploymentSpec struct {
 	// +listMapKey=containerPort
 	// +listMapKey=protocol
 	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:XValidation:rule="self.all(p, p.containerPort >= 1 && p.containerPort <= 65535)",message="spec.deployment.ports[].containerPort must be 1-65535"
 	Ports []corev1.ContainerPort `json:"ports,omitempty"`
 }
 
 // DNSSpec sets the pods' DNS policy and configuration.
+//
+// +kubebuilder:validation:XValidation:rule="!has(self.dnsPolicy) || self.dnsPolicy != 'None' || (has(self.dnsConfig) && has(self.dnsConfig.nameservers) && size(self.dnsConfig.nameservers) > 0)",message="spec.deployment.dns.dnsConfig.nameservers needs at least one address when dnsPolicy is None"
+// +kubebuilder:validation:XValidation:rule="!has(self.dnsConfig) || !has(self.dnsConfig.nameservers) || size(self.dnsConfig.nameservers) <= 3",message="spec.deployment.dns.dnsConfig.nameservers: at most 3 addresses"
+// +kubebuilder:validation:XValidation:rule="!has(self.dnsConfig) || !has(self.dnsConfig.searches) || size(self.dnsConfig.searches) <= 32",message="spec.deployment.dns.dnsConfig.searches: at most 32 domains"
 type DNSSpec struct {
 	// dnsPolicy of the pods.
 	// +optional
@@ -457,9 +508,11 @@ type DNSSpec struct {
 type ContainerResources struct {
 	// server container's requests and limits.
 	// +optional
+	// +kubebuilder:validation:XValidation:rule="!has(self.claims)",message="spec.deployment.resources.server.claims is not supported"
 	Server *corev1.ResourceRequirements `json:"server,omitempty"`
 	// logShipper container's requests and limits.
 	// +optional
+	// +kubebuilder:validation:XValidation:rule="!has(self.claims)",message="spec.deployment.resources.logShipper.claims is not supported"
 	LogShipper *corev1.ResourceRequirements `json:"logShipper,omitempty"`
 }
 
@@ -467,9 +520,15 @@ type ContainerResources struct {
 type ContainerProbe struct {
 	// server container's probe.
 	// +optional
+	// +kubebuilder:validation:XValidation:rule="(!has(self.timeoutSeconds) || self.timeoutSeconds >= 0) && (!has(self.periodSeconds) || self.periodSeconds >= 0) && (!has(self.successThreshold) || self.successThreshold >= 0) && (!has(self.failureThreshold) || self.failureThreshold >= 0) && (!has(self.initialDelaySeconds) || self.initialDelaySeconds >= 0)",message="probes: timeoutSeconds, periodSeconds, successThreshold, failureThreshold and initialDelaySeconds must not be negative"
+	// +kubebuilder:validation:XValidation:rule="(!has(self.httpGet) || type(self.httpGet.port) != int || (self.httpGet.port >= 1 && self.httpGet.port <= 65535)) && (!has(self.tcpSocket) || type(self.tcpSocket.port) != int || (self.tcpSocket.port >= 1 && self.tcpSocket.port <= 65535))",message="probes: httpGet.port and tcpSocket.port must be 1-65535 or a port name"
+	// +kubebuilder:validation:XValidation:rule="has(self.httpGet) || has(self.tcpSocket) || has(self.exec) || has(self.grpc)",message="probes need a handler: httpGet, tcpSocket, exec or grpc"
 	Server *corev1.Probe `json:"server,omitempty"`
 	// logShipper container's probe.
 	// +optional
+	// +kubebuilder:validation:XValidation:rule="(!has(self.timeoutSeconds) || self.timeoutSeconds >= 0) && (!has(self.periodSeconds) || self.periodSeconds >= 0) && (!has(self.successThreshold) || self.successThreshold >= 0) && (!has(self.failureThreshold) || self.failureThreshold >= 0) && (!has(self.initialDelaySeconds) || self.initialDelaySeconds >= 0)",message="probes: timeoutSeconds, periodSeconds, successThreshold, failureThreshold and initialDelaySeconds must not be negative"
+	// +kubebuilder:validation:XValidation:rule="(!has(self.httpGet) || type(self.httpGet.port) != int || (self.httpGet.port >= 1 && self.httpGet.port <= 65535)) && (!has(self.tcpSocket) || type(self.tcpSocket.port) != int || (self.tcpSocket.port >= 1 && self.tcpSocket.port <= 65535))",message="probes: httpGet.port and tcpSocket.port must be 1-65535 or a port name"
+	// +kubebuilder:validation:XValidation:rule="has(self.httpGet) || has(self.tcpSocket) || has(self.exec) || has(self.grpc)",message="probes need a handler: httpGet, tcpSocket, exec or grpc"
 	LogShipper *corev1.Probe `json:"logShipper,omitempty"`
 }
 
@@ -508,10 +567,12 @@ type HorizontalPodAutoscalerSpec struct {
 	// +optional
 	// +listType=map
 	// +listMapKey=name
-	// +kubebuilder:validation:MaxItems=16
+	// +kubebuilder:validation:MaxItems=8
 	PodMetrics []PodMetric `json:"podMetrics,omitempty"`
 	// behavior configures scaling up and down.
 	// +optional
+	// +kubebuilder:validation:XValidation:rule="!has(self.scaleUp) || ((!has(self.scaleUp.stabilizationWindowSeconds) || (self.scaleUp.stabilizationWindowSeconds >= 0 && self.scaleUp.stabilizationWindowSeconds <= 3600)) && (!has(self.scaleUp.selectPolicy) || self.scaleUp.selectPolicy in ['Max', 'Min', 'Disabled']) && (!has(self.scaleUp.policies) || self.scaleUp.policies.all(p, p.type in ['Pods', 'Percent'] && p.value > 0 && p.periodSeconds > 0 && p.periodSeconds <= 1800)))",message="spec.horizontalPodAutoscaler.behavior.scaleUp: stabilizationWindowSeconds must be 0-3600, selectPolicy Max, Min or Disabled, policies of type Pods or Percent with a positive value and periodSeconds 1-1800"
+	// +kubebuilder:validation:XValidation:rule="!has(self.scaleDown) || ((!has(self.scaleDown.stabilizationWindowSeconds) || (self.scaleDown.stabilizationWindowSeconds >= 0 && self.scaleDown.stabilizationWindowSeconds <= 3600)) && (!has(self.scaleDown.selectPolicy) || self.scaleDown.selectPolicy in ['Max', 'Min', 'Disabled']) && (!has(self.scaleDown.policies) || self.scaleDown.policies.all(p, p.type in ['Pods', 'Percent'] && p.value > 0 && p.periodSeconds > 0 && p.periodSeconds <= 1800)))",message="spec.horizontalPodAutoscaler.behavior.scaleDown: stabilizationWindowSeconds must be 0-3600, selectPolicy Max, Min or Disabled, policies of type Pods or Percent with a positive value and periodSeconds 1-1800"
 	Behavior *autoscalingv2.HorizontalPodAutoscalerBehavior `json:"behavior,omitempty"`
 }
 
@@ -527,6 +588,7 @@ type ResourceMetrics struct {
 	CPUAverageUtilization *int32 `json:"cpuAverageUtilization,omitempty"`
 	// cpuAverageValue is the target CPU use per pod.
 	// +optional
+	// +kubebuilder:validation:XValidation:rule="quantity(string(self)).isGreaterThan(quantity('0'))",message="spec.horizontalPodAutoscaler.resourceMetrics.cpuAverageValue must be positive"
 	CPUAverageValue *resource.Quantity `json:"cpuAverageValue,omitempty"`
 	// memoryAverageUtilization is the target memory use, percent of requests.
 	// +optional
@@ -534,6 +596,7 @@ type ResourceMetrics struct {
 	MemoryAverageUtilization *int32 `json:"memoryAverageUtilization,omitempty"`
 	// memoryAverageValue is the target memory use per pod.
 	// +optional
+	// +kubebuilder:validation:XValidation:rule="quantity(string(self)).isGreaterThan(quantity('0'))",message="spec.horizontalPodAutoscaler.resourceMetrics.memoryAverageValue must be positive"
 	MemoryAverageValue *resource.Quantity `json:"memoryAverageValue,omitempty"`
 }
 
@@ -543,9 +606,11 @@ type PodMetric struct {
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="self != '.' && self != '..' && !self.contains('/') && !self.contains('%')",message="spec.horizontalPodAutoscaler.podMetrics[].name must not contain '/' or '%' nor be '.' or '..'"
 	Name string `json:"name"`
-	// averageValue is the target value averaged over the pods.
+	// averageValue is the target value averaged over the pods; positive.
 	// +required
+	// +kubebuilder:validation:XValidation:rule="quantity(string(self)).isGreaterThan(quantity('0'))",message="spec.horizontalPodAutoscaler.podMetrics[].averageValue must be positive"
 	AverageValue resource.Quantity `json:"averageValue"`
 }
 
@@ -570,6 +635,8 @@ type ServiceSpec struct {
 	// +kubebuilder:validation:MaxItems=32
 	// +kubebuilder:default={{name: http, port: 8080}, {name: https, port: 8443}}
 	// +kubebuilder:validation:XValidation:rule="self.all(p, self.exists_one(q, q.name == p.name))",message="spec.service.ports: port names must be unique"
+	// +kubebuilder:validation:XValidation:rule="self.all(p, self.filter(q, q.port == p.port && (has(q.protocol) ? q.protocol : 'TCP') == (has(p.protocol) ? p.protocol : 'TCP')).size() == 1)",message="spec.service.ports: no two ports may have the same port and protocol"
+	// +kubebuilder:validation:XValidation:rule="self.all(p, !has(p.nodePort) || self.filter(q, has(q.nodePort) && q.nodePort == p.nodePort && (has(q.protocol) ? q.protocol : 'TCP') == (has(p.protocol) ? p.protocol : 'TCP')).size() == 1)",message="spec.service.ports: no two ports may have the same nodePort and protocol"
 	// +kubebuilder:validation:XValidation:rule="self.all(p, !has(p.targetPort) || type(p.targetPort) == int || self.exists(q, q.name == p.targetPort && (!has(q.targetPort) || type(q.targetPort) == int)))",message="spec.service.ports[].targetPort: a name must be the name of another port whose targetPort is a number"
 	Ports []ServicePort `json:"ports,omitempty"`
 
@@ -580,6 +647,7 @@ type ServiceSpec struct {
 
 	// sessionAffinityConfig of the Service; needs sessionAffinity ClientIP.
 	// +optional
+	// +kubebuilder:validation:XValidation:rule="!has(self.clientIP) || !has(self.clientIP.timeoutSeconds) || (self.clientIP.timeoutSeconds >= 1 && self.clientIP.timeoutSeconds <= 86400)",message="spec.service.sessionAffinityConfig.clientIP.timeoutSeconds must be 1-86400"
 	SessionAffinityConfig *corev1.SessionAffinityConfig `json:"sessionAffinityConfig,omitempty"`
 
 	// externalTrafficPolicy of a NodePort or LoadBalancer Service.
@@ -589,18 +657,28 @@ type ServiceSpec struct {
 
 	// loadBalancerIP asked of the cloud provider (LoadBalancer only).
 	// +optional
+	// +kubebuilder:validation:MaxLength=45
+	// +kubebuilder:validation:XValidation:rule="isIP(self)",message="spec.service.loadBalancerIP must be an IP address"
 	LoadBalancerIP string `json:"loadBalancerIP,omitempty"`
 
 	// loadBalancerSourceRanges restrict client addresses (LoadBalancer only).
 	// +optional
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=49
+	// +kubebuilder:validation:XValidation:rule="self.all(r, isCIDR(r) && cidr(r) == cidr(r).masked())",message="spec.service.loadBalancerSourceRanges: every entry must be a CIDR without bits set beyond the prefix length (for example 10.0.0.0/8)"
 	LoadBalancerSourceRanges []string `json:"loadBalancerSourceRanges,omitempty"`
 
 	// externalIPs routed to the Service.
 	// +optional
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=45
+	// +kubebuilder:validation:XValidation:rule="self.all(a, isIP(a) && !ip(a).isUnspecified() && !ip(a).isLoopback() && !ip(a).isLinkLocalUnicast() && !ip(a).isLinkLocalMulticast())",message="spec.service.externalIPs: every entry must be an IP address, not unspecified, loopback or link-local"
 	ExternalIPs []string `json:"externalIPs,omitempty"`
 
 	// annotations of the Service only (for example cloud load-balancer settings).
 	// +optional
+	// +kubebuilder:validation:MaxProperties=64
+	// +kubebuilder:validation:XValidation:rule="self.all(k, k.indexOf('/') <= 253 && k.matches('^([A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?(\\\\.[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$'))",message="spec.service.annotations: every key must be a valid annotation key ([prefix/]name, name at most 63 characters of alphanumerics, '-', '_' or '.', prefix a DNS subdomain)"
 	Annotations map[string]string `json:"annotations,omitempty"`
 }
 
@@ -611,6 +689,7 @@ type ServicePort struct {
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=15
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	// +kubebuilder:validation:XValidation:rule="self.matches('[a-z]') && !self.contains('--')",message="spec.service.ports[].name names the container port too: it needs a letter and no '--'"
 	Name string `json:"name"`
 	// protocol of the port.
 	// +optional
@@ -633,6 +712,7 @@ type ServicePort struct {
 	// appProtocol of the port (for example http, https, kubernetes.io/h2c).
 	// +optional
 	// +kubebuilder:validation:MaxLength=316
+	// +kubebuilder:validation:XValidation:rule="self.indexOf('/') <= 253 && self.matches('^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$')",message="spec.service.ports[].appProtocol must be a qualified name such as http or kubernetes.io/h2c"
 	AppProtocol *string `json:"appProtocol,omitempty"`
 	// nodePort for NodePort and LoadBalancer Services; allocated when unset.
 	// The cluster's node port range (often 30000-32767) is the API server's
@@ -650,6 +730,8 @@ type IngressSpec struct {
 	Enabled bool `json:"enabled,omitempty"`
 	// className of the IngressClass (for example alb or nginx).
 	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="!format.dns1123Subdomain().validate(self).hasValue()",message="spec.ingress.className must be a DNS-1123 subdomain (lower-case letters, digits, '-' and '.')"
 	ClassName *string `json:"className,omitempty"`
 	// host the Ingress answers for; all hosts when unset.
 	// +optional
@@ -661,6 +743,7 @@ type IngressSpec struct {
 	// +kubebuilder:default="/"
 	// +kubebuilder:validation:MaxLength=1024
 	// +kubebuilder:validation:XValidation:rule="self.startsWith('/')",message="spec.ingress.path must be an absolute path (start with '/')"
+	// +kubebuilder:validation:XValidation:rule="!self.contains('//')",message="spec.ingress.path must not contain '//'"
 	Path string `json:"path,omitempty"`
 	// pathType of the rule.
 	// +optional
@@ -673,9 +756,12 @@ type IngressSpec struct {
 	Port string `json:"port,omitempty"`
 	// annotations of the Ingress only (for example alb.ingress.kubernetes.io/scheme).
 	// +optional
+	// +kubebuilder:validation:MaxProperties=64
+	// +kubebuilder:validation:XValidation:rule="self.all(k, k.indexOf('/') <= 253 && k.matches('^([A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?(\\\\.[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$'))",message="spec.ingress.annotations: every key must be a valid annotation key ([prefix/]name, name at most 63 characters of alphanumerics, '-', '_' or '.', prefix a DNS subdomain)"
 	Annotations map[string]string `json:"annotations,omitempty"`
 	// tls terminates TLS for hosts with a certificate from a Secret.
 	// +optional
+	// +kubebuilder:validation:MaxItems=16
 	TLS []networkingv1.IngressTLS `json:"tls,omitempty"`
 }
 
@@ -690,12 +776,12 @@ type PodDisruptionBudgetSpec struct {
 	// minAvailable pods (a number or a percentage).
 	// +optional
 	// +kubebuilder:validation:XIntOrString
-	// +kubebuilder:validation:XValidation:rule="type(self) == int ? self >= 0 : self.matches('^[0-9]+%$')",message="spec.podDisruptionBudget.minAvailable must be a non-negative number or a percentage like 50%"
+	// +kubebuilder:validation:XValidation:rule="type(self) == int ? self >= 0 : self.matches('^([0-9]|[1-9][0-9]|100)%$')",message="spec.podDisruptionBudget.minAvailable must be a non-negative number or a percentage from 0% to 100%"
 	MinAvailable *intstr.IntOrString `json:"minAvailable,omitempty"`
 	// maxUnavailable pods (a number or a percentage).
 	// +optional
 	// +kubebuilder:validation:XIntOrString
-	// +kubebuilder:validation:XValidation:rule="type(self) == int ? self >= 0 : self.matches('^[0-9]+%$')",message="spec.podDisruptionBudget.maxUnavailable must be a non-negative number or a percentage like 50%"
+	// +kubebuilder:validation:XValidation:rule="type(self) == int ? self >= 0 : self.matches('^([0-9]|[1-9][0-9]|100)%$')",message="spec.podDisruptionBudget.maxUnavailable must be a non-negative number or a percentage from 0% to 100%"
 	MaxUnavailable *intstr.IntOrString `json:"maxUnavailable,omitempty"`
 }
 

@@ -217,6 +217,7 @@ type SecretName struct {
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="!format.dns1123Subdomain().validate(self).hasValue()",message="the Secret name must be a DNS-1123 subdomain (lower-case letters, digits, '-' and '.')"
 	Name string `json:"name"`
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -245,8 +246,11 @@ func (r *ApplicationServerReconciler) reconcileChild(ctx context.Context, as *v1
 		}
 		err := r.Client.Delete(ctx, existing, client.Preconditions{UID: ptrUID(existing)})
 		if err != nil && !apierrors.IsNotFound(err) {
-			r.Recorder.Eventf(as, existing, corev1.EventTypeWarning, EventApplyFailed, "Delete", "Deleting %s %s: %v", kind, key.Name, err)
-			return nil, "", fmt.Errorf("deleting %s %s: %w", kind, key.Name, err)
+			err = fmt.Errorf("deleting %s %s: %w", kind, key.Name, err)
+			if !failureReported(as, err) {
+				r.Recorder.Eventf(as, existing, corev1.EventTypeWarning, EventApplyFailed, "Delete", "%s", capitalize(err.Error()))
+			}
+			return nil, "", err
 		}
 		r.Recorder.Eventf(as, existing, corev1.EventTypeNormal, EventDeleted, "Delete", "Deleted %s %s: no longer in the spec", kind, key.Name)
 		return nil, "", nil
@@ -274,10 +278,15 @@ func (r *ApplicationServerReconciler) reconcileChild(ctx context.Context, as *v1
 	}
 	if err := r.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(intent),
 		client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
-		if ctx.Err() == nil { // no warning for work cut short by a shutdown
-			r.Recorder.Eventf(as, c.desired, corev1.EventTypeWarning, EventApplyFailed, "Apply", "Applying %s %s: %v", kind, key.Name, err)
+		err = fmt.Errorf("applying %s %s: %w", kind, key.Name, err)
+		// No warning for work cut short by a shutdown, nor again for a
+		// failure the Degraded condition already reports: the reconcile is
+		// retried with exponential back-off, and each retry that fails the
+		// same way writes nothing.
+		if ctx.Err() == nil && !failureReported(as, err) {
+			r.Recorder.Eventf(as, c.desired, corev1.EventTypeWarning, EventApplyFailed, "Apply", "%s", capitalize(err.Error()))
 		}
-		return nil, "", fmt.Errorf("applying %s %s: %w", kind, key.Name, err)
+		return nil, "", err
 	}
 	applied := c.empty()
 	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(intent.Object, applied); err != nil {
@@ -324,6 +333,22 @@ func (r *ApplicationServerReconciler) getLive(ctx context.Context, key client.Ob
 func degradedFor(as *v1alpha1.ApplicationServer, reason string) bool {
 	c := meta.FindStatusCondition(as.Status.Conditions, v1alpha1.ConditionDegraded)
 	return c != nil && c.Status == metav1.ConditionTrue && c.Reason == reason
+}
+
+// failureReported reports whether the server is already Degraded for err:
+// its ApplyFailed message (all of the last reconcile's failures) holds it.
+func failureReported(as *v1alpha1.ApplicationServer, err error) bool {
+	c := meta.FindStatusCondition(as.Status.Conditions, v1alpha1.ConditionDegraded)
+	return c != nil && c.Status == metav1.ConditionTrue && c.Reason == v1alpha1.ReasonApplyFailed &&
+		strings.Contains(c.Message, err.Error())
+}
+
+// capitalize makes an error message an event message ("Applying ...").
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 func ptrUID(obj client.Object) *types.UID {

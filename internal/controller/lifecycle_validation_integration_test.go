@@ -4,11 +4,7 @@ package controller_test
 
 // lifecycleAdmissionCases are the admission rows of issue 11 (run by
 // TestAdmissionRejectsInvalidObjects).
-var lifecycleAdmissionCases = []struct {
-	name   string
-	mutate func(o map[string]any)
-	want   []string
-}{
+var lifecycleAdmissionCases = []admissionCase{
 	{"drain not shorter than the grace period", func(o map[string]any) {
 		set(o, "spec.deployment.terminationGracePeriodSeconds", 20)
 		set(o, "spec.deployment.shutdown.drainSeconds", 20)

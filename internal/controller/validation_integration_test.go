@@ -58,14 +58,58 @@ func port(name string, p int, extra ...any) map[string]any {
 	return m
 }
 
-func TestAdmissionRejectsInvalidObjects(t *testing.T) {
+// admissionCase is one object changed from base, and the substrings the API
+// server's error must contain, the field's name among them (none: it must
+// be admitted).
+type admissionCase struct {
+	name   string
+	mutate func(o map[string]any)
+	want   []string
+}
+
+// runAdmissionCases dry-run creates each case's object: the API server must
+// reject it with an error holding every wanted substring, or admit it when
+// none is wanted. Every admission table runs through it.
+func runAdmissionCases(t *testing.T, cases []admissionCase) {
+	t.Helper()
 	ns := newNamespace(t)
-	cases := []struct {
-		name   string
-		mutate func(o map[string]any)
-		// every substring must appear in the API server's error
-		want []string
-	}{
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			o := base("v")
+			tc.mutate(o)
+			u := &unstructured.Unstructured{Object: o}
+			u.SetNamespace(ns)
+			err := k8s.Create(context.Background(), u, client.DryRunAll)
+			if len(tc.want) == 0 {
+				if err != nil {
+					t.Fatalf("valid object rejected: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("the API server accepted an invalid object: %v", o["spec"])
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error does not name %q:\n%v", w, err)
+				}
+			}
+		})
+	}
+}
+
+func invalid(cases []admissionCase) int {
+	n := 0
+	for _, c := range cases {
+		if len(c.want) > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+func TestAdmissionRejectsInvalidObjects(t *testing.T) {
+	cases := []admissionCase{
 		{"image missing", func(o map[string]any) { del(o, "spec.deployment.image") }, []string{"spec.deployment.image", "Required"}},
 		{"image empty", func(o map[string]any) { set(o, "spec.deployment.image", "") }, []string{"spec.deployment.image"}},
 		{"deployment missing", func(o map[string]any) { del(o, "spec.deployment") }, []string{"spec.deployment", "Required"}},
@@ -201,26 +245,13 @@ func TestAdmissionRejectsInvalidObjects(t *testing.T) {
 		}, []string{"spec.deployment.logShipper.multiline.lineStartPattern"}},
 	}
 	cases = append(cases, lifecycleAdmissionCases...)
-	if len(cases) < 25 {
-		t.Fatalf("want at least 25 cases, have %d", len(cases))
+	cases = append(cases, childAdmissionCases...)
+	// Issue 13: at least 60 invalid objects across the admission tables,
+	// each error naming its field.
+	if n := invalid(cases) + invalid(webotxAdmissionCases); n < 60 {
+		t.Fatalf("want at least 60 invalid objects in the admission tables, have %d", n)
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			o := base("v")
-			tc.mutate(o)
-			u := &unstructured.Unstructured{Object: o}
-			u.SetNamespace(ns)
-			err := k8s.Create(context.Background(), u, client.DryRunAll)
-			if err == nil {
-				t.Fatalf("the API server accepted an invalid object: %v", o["spec"])
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error does not name %q:\n%v", w, err)
-				}
-			}
-		})
-	}
+	runAdmissionCases(t, cases)
 }
 
 func TestAdmissionAcceptsSamples(t *testing.T) {

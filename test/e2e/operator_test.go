@@ -44,6 +44,12 @@ type operatorProcess struct {
 // local process until the test ends.
 func startOperator(t *testing.T, env []string, args ...string) *operatorProcess {
 	t.Helper()
+	return startOperatorBinary(t, filepath.Join(root, "bin", "appserver-operator"), env, args...)
+}
+
+// startOperatorBinary is startOperator with another build of the operator.
+func startOperatorBinary(t *testing.T, bin string, env []string, args ...string) *operatorProcess {
+	t.Helper()
 	installCRD.Do(func() {
 		applyCRD(t, filepath.Join(root, "config", "crd", "bases"))
 	})
@@ -57,7 +63,7 @@ func startOperator(t *testing.T, env []string, args ...string) *operatorProcess 
 		"--metrics-bind-address", p.metricsAddr,
 		"--health-probe-bind-address", p.healthAddr,
 	}, args...)
-	p.cmd = exec.Command(filepath.Join(root, "bin", "appserver-operator"), args...)
+	p.cmd = exec.Command(bin, args...)
 	p.cmd.Env = append(append(os.Environ(), "LOG_DIR=", "METERING_ENABLED=FALSE"), env...)
 	p.cmd.Stdout, p.cmd.Stderr = logFile, logFile
 	if err := p.cmd.Start(); err != nil {
