@@ -1032,9 +1032,13 @@ func startMeteringPoller(t *testing.T, c *chaos) *meteringPoller {
 				return
 			case <-tick.C:
 			}
-			pr := meteringProbe{at: time.Now()}
+			replicas := c.replicas()
+			if len(replicas) == 0 {
+				continue // before the first operator starts
+			}
+			var pr meteringProbe
 			var errs []string
-			for _, s := range c.replicas() {
+			for _, s := range replicas {
 				// A generous timeout: a slow answer on a loaded machine is
 				// an answer.
 				api := newMeteringAPI(s.metering)
@@ -1046,6 +1050,8 @@ func startMeteringPoller(t *testing.T, c *chaos) *meteringPoller {
 				}
 				errs = append(errs, fmt.Sprintf("%s: %d %v", s.name, code, err))
 			}
+			// The time of the outcome: a request cut by a kill fails after it.
+			pr.at = time.Now()
 			pr.err = strings.Join(errs, "; ")
 			mp.mu.Lock()
 			mp.probes = append(mp.probes, pr)
@@ -1081,6 +1087,7 @@ func (mp *meteringPoller) stopAndCheck(t *testing.T, c *chaos) {
 		}
 	}
 	c.mu.Unlock()
+	slices.SortFunc(restarts, func(a, b time.Time) int { return a.Compare(b) })
 	mp.mu.Lock()
 	defer mp.mu.Unlock()
 	excused, failed := 0, 0
