@@ -93,10 +93,11 @@ vulncheck: ## Run govulncheck against the offline database in bin/vulndb (make v
 test: tools verify test-unit test-rules test-integration test-e2e test-image bench-smoke ## Run everything CI runs: verify, unit, alert rules, integration, end-to-end, image.
 
 .PHONY: test-unit
-test-unit: ## Unit tests and short fuzz runs of the builders and the converter (no API server).
+test-unit: ## Unit tests and short fuzz runs of the builders, the log-shipper config and the converter (no API server).
 	go test $(GOTESTFLAGS) ./...
 	go -C cmd/appserver-log-shipper test -trimpath -vet=off $(GOTESTFLAGS) ./... # reuses make build's compiled collector; vet: make lint
 	go test -run '^$$' -fuzz FuzzBuilders -fuzztime 20s ./internal/resources/
+	go test -run '^$$' -fuzz FuzzLogShipperConfig -fuzztime 10s ./internal/resources/
 	go test -run '^$$' -fuzz FuzzConvert -fuzztime 10s ./internal/convert/
 
 .PHONY: test-rules
@@ -111,6 +112,16 @@ test-integration: tools ## Integration tests against a real kube-apiserver and e
 .PHONY: test-e2e
 test-e2e: tools build build-next ## End-to-end tests on a throwaway local kwok cluster.
 	go test -tags e2e -timeout 40m -count=1 $(GOTESTFLAGS) ./test/e2e/...
+
+# Size and seed of make test-chaos: full (500 servers, 200 drift mutations) or ci
+# (40 and 40: the size test-e2e runs it at).
+CHAOS_SIZE ?= full
+CHAOS_SEED ?= 13
+
+.PHONY: test-chaos
+test-chaos: tools build ## The chaos suite (TestChaos) at CHAOS_SIZE (default full) on a cluster of its own: SIGKILLs, a control-plane outage, a leader kill, a drift storm; test-e2e runs it at the ci size.
+	CHAOS_SIZE=$(CHAOS_SIZE) CHAOS_SEED=$(CHAOS_SEED) E2E_CLUSTER=$${E2E_CLUSTER:-chaos-$$$$} \
+		go test -tags e2e -count=1 -timeout 60m -run '^TestChaos$$' -v $(GOTESTFLAGS) ./test/e2e/
 
 .PHONY: test-helm
 test-helm: tools build ## The chart's and the plain manifests' end-to-end tests only (real helm, local cluster).

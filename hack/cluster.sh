@@ -6,6 +6,9 @@
 #   hack/cluster.sh up   [name]   start (or reuse) cluster <name>, print its kubeconfig
 #   hack/cluster.sh down [name]   stop it; no process and no state is left behind
 #   hack/cluster.sh kubeconfig [name]   print the kubeconfig path
+#   hack/cluster.sh stop [name]   stop its control plane and kwok, keeping every object (etcd's data)
+#   hack/cluster.sh start [name]  start a stopped cluster again and wait for its API server
+#                                 (stop and start are the chaos suite's control-plane outage)
 #
 # KWOK_NODES=<n> gives the cluster n ordinary nodes instead of 2 (kwok-node-0 ...
 # kwok-node-<n-1>, 500 pods each), for benchmarks with many pods (make bench).
@@ -160,12 +163,29 @@ down() {
 	echo ">> cluster $name is gone"
 }
 
+# stop and start keep the cluster's directory, so etcd's data and every
+# object survive; the API server comes back on the same address.
+stop() {
+	[ -d "$KWOK_WORKDIR/clusters/$name" ] || { echo "cluster.sh: no cluster $name" >&2; exit 1; }
+	"$bin/kwokctl" stop cluster --name "$name" >/dev/null
+	echo ">> cluster $name is stopped"
+}
+
+start() {
+	[ -d "$KWOK_WORKDIR/clusters/$name" ] || { echo "cluster.sh: no cluster $name" >&2; exit 1; }
+	"$bin/kwokctl" start cluster --name "$name" >/dev/null
+	wait_for 180 "the API server to answer /readyz" kubectl get --raw /readyz
+	echo ">> cluster $name is running again"
+}
+
 case "$cmd" in
 up) up ;;
 down) down ;;
+stop) stop ;;
+start) start ;;
 kubeconfig) echo "$kubeconfig" ;;
 *)
-	echo "usage: hack/cluster.sh up|down|kubeconfig [name]" >&2
+	echo "usage: hack/cluster.sh up|down|stop|start|kubeconfig [name]" >&2
 	exit 2
 	;;
 esac

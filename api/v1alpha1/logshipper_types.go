@@ -66,6 +66,7 @@ type ElasticsearchSpec struct {
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
 	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9]([-A-Za-z0-9.:]*[A-Za-z0-9])?$`
+	// +kubebuilder:validation:XValidation:rule="!self.contains(':') || isIP(self)",message="must be a host name or an IP address"
 	Host string `json:"host"`
 
 	// port of Elasticsearch.
@@ -79,7 +80,7 @@ type ElasticsearchSpec struct {
 	// Elasticsearch behind a reverse proxy (VictoriaLogs: /insert/elasticsearch).
 	// +optional
 	// +kubebuilder:validation:MaxLength=512
-	// +kubebuilder:validation:Pattern=`^(/[-A-Za-z0-9._~%!$&'()*+,;=:@]+)*/?$`
+	// +kubebuilder:validation:Pattern=`^(/([-A-Za-z0-9._~!$&'()*+,;=:@]|%[0-9A-Fa-f]{2})+)*/?$`
 	Path string `json:"path,omitempty"`
 
 	// index receives the records.
@@ -164,6 +165,7 @@ type OTLPSpec struct {
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=1024
 	// +kubebuilder:validation:Pattern=`^https?://[^\s/?#]+(/[^\s?#]*)?$`
+	// +kubebuilder:validation:XValidation:rule="isURL(self)",message="must be a URL"
 	Endpoint string `json:"endpoint"`
 
 	// protocol of the export.

@@ -237,6 +237,19 @@ func TestAdmissionRejectsInvalidObjects(t *testing.T) {
 		{"otlp endpoint not a URL", func(o map[string]any) {
 			set(o, "spec.deployment.logShipper.otlp", map[string]any{"endpoint": "loki:3100"})
 		}, []string{"spec.deployment.logShipper.otlp.endpoint"}},
+		// Found by FuzzLogShipperConfig: admitted, yet no URL the collector parses.
+		{"elasticsearch path with a bad escape", func(o map[string]any) {
+			set(o, "spec.deployment.logShipper.elasticsearch", map[string]any{"host": "es", "path": "/logs/%zz"})
+		}, []string{"spec.deployment.logShipper.elasticsearch.path"}},
+		{"elasticsearch host with a colon not an IP", func(o map[string]any) {
+			set(o, "spec.deployment.logShipper.elasticsearch", map[string]any{"host": "es:9200"})
+		}, []string{"spec.deployment.logShipper.elasticsearch.host", "must be a host name or an IP address"}},
+		{"otlp endpoint with an unclosed IPv6 bracket", func(o map[string]any) {
+			set(o, "spec.deployment.logShipper.otlp", map[string]any{"endpoint": "http://[::1"})
+		}, []string{"spec.deployment.logShipper.otlp.endpoint", "must be a URL"}},
+		{"otlp endpoint with a bad escape", func(o map[string]any) {
+			set(o, "spec.deployment.logShipper.otlp", map[string]any{"endpoint": "http://loki:3100/%zz"})
+		}, []string{"spec.deployment.logShipper.otlp.endpoint", "must be a URL"}},
 		{"otlp protocol unknown", func(o map[string]any) {
 			set(o, "spec.deployment.logShipper.otlp", map[string]any{"endpoint": "http://loki:3100/otlp", "protocol": "http/json"})
 		}, []string{"spec.deployment.logShipper.otlp.protocol", "Unsupported value"}},

@@ -13,7 +13,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -415,7 +414,7 @@ func TestHelmInstallUpgradeUninstall(t *testing.T) {
 		if out := kubectl(t, "get", "secrets,configmaps", "-n", "team-a", "-l", "owner=helm", "-o", "name"); !strings.Contains(out, "/") {
 			t.Fatalf("no Helm release records in team-a before the uninstall (the check below would prove nothing): %s", out)
 		}
-		op.stop(t)
+		op.stop(time.Minute)
 		mustHelm(t, "uninstall", rel, "-n", "team-a", "--wait", "--timeout=90s")
 		if left := chartObjects(t, "team-a", rel); len(left) > 0 {
 			t.Errorf("left in team-a after helm uninstall: %v", left)
@@ -450,7 +449,7 @@ func TestHelmInstallUpgradeUninstall(t *testing.T) {
 		if out, _ := kubectlAs(cop.kubeconfig, "auth", "can-i", "list", "applicationservers.appserver.dev", "--all-namespaces"); out != "yes" {
 			t.Errorf("the cluster-wide ServiceAccount may not list ApplicationServers everywhere: %q", out)
 		}
-		cop.stop(t)
+		cop.stop(time.Minute)
 		mustHelm(t, "uninstall", rel, "-n", ns, "--wait", "--timeout=90s")
 		if err := k8s.Get(ctx, client.ObjectKey{Name: ns + "-" + rel}, &rbacv1.ClusterRole{}); !apierrors.IsNotFound(err) {
 			t.Errorf("the ClusterRole after helm uninstall: %v, want not found", err)
@@ -470,14 +469,6 @@ func chartObjects(t *testing.T, ns, rel string) []string {
 		}
 	}
 	return names
-}
-
-// stop ends the operator (SIGTERM) and waits for it; its cleanup then has
-// nothing left to do.
-func (p *operatorProcess) stop(t *testing.T) {
-	t.Helper()
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	_ = p.cmd.Wait()
 }
 
 // TestHelmMonitoringObjects: the ServiceMonitor scrapes the operator's

@@ -159,29 +159,6 @@ func stayUntouched(t *testing.T, key client.ObjectKey, window time.Duration) {
 	}
 }
 
-// waitExit waits up to timeout for the process to exit and returns its exit
-// code; on timeout it kills the process and fails the test.
-func (p *operatorProcess) waitExit(t *testing.T, timeout time.Duration) int {
-	t.Helper()
-	done := make(chan error, 1)
-	go func() { done <- p.cmd.Wait() }()
-	select {
-	case err := <-done:
-		var exit interface{ ExitCode() int }
-		if err != nil && !errors.As(err, &exit) {
-			t.Fatalf("waiting for the operator: %v", err)
-		}
-		return p.cmd.ProcessState.ExitCode()
-	case <-time.After(timeout):
-		_ = p.cmd.Process.Kill()
-		if err := <-done; err != nil {
-			t.Logf("killed the operator: %v", err)
-		}
-		t.Fatalf("the operator did not exit within %s", timeout)
-		return -1
-	}
-}
-
 // logLines returns the lines of the operator's log that match re.
 func (p *operatorProcess) logLines(t *testing.T, re *regexp.Regexp) []string {
 	t.Helper()

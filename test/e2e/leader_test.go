@@ -89,10 +89,7 @@ func TestLeaderElection(t *testing.T) {
 	}
 
 	// kill -9: no release, so the follower must wait for the lease to expire.
-	if err := leader.cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	_ = leader.cmd.Wait()
+	leader.kill(t)
 	killed := time.Now()
 	second := newAppServer(ns, "second", 1)
 	if err := k8s.Create(context.Background(), second); err != nil {
@@ -140,7 +137,7 @@ func TestGracefulShutdownReleasesTheLease(t *testing.T) {
 	first := startOperator(t, nil, args...)
 	_, _, holder := electedOne(t, leaseNS, time.Minute, first)
 
-	if err := first.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := first.signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	stopping := time.Now()

@@ -26,7 +26,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -38,7 +37,6 @@ import (
 
 	"github.com/appserver-operator/appserver-operator/api/v1alpha1"
 	"github.com/appserver-operator/appserver-operator/internal/resources"
-	"github.com/appserver-operator/appserver-operator/internal/testutil"
 )
 
 // The log shipper end to end: the operator builds the sidecar; kwok runs no
@@ -101,7 +99,7 @@ func TestLogShipperElasticsearch(t *testing.T) {
 	vl.waitSeqs(t, w.written)
 
 	// The store goes away for 20 s while lines keep coming.
-	vl.stop(t)
+	vl.stop(20 * time.Second)
 	outage := time.Now()
 	for time.Since(outage) < 20*time.Second {
 		w.lines(t, logLinesPerPhase/10)
@@ -161,7 +159,7 @@ func TestLogShipperStdout(t *testing.T) {
 	w.lines(t, 20)
 	sh.start(t)
 	eventually(t, 2*time.Minute, "the last line on the shipper's stdout", func() error {
-		out, err := os.ReadFile(sh.stdout)
+		out, err := os.ReadFile(sh.log)
 		if err != nil {
 			return err
 		}
@@ -180,12 +178,11 @@ func logShipperServer(ns, name string, ls *v1alpha1.LogShipperSpec) *v1alpha1.Ap
 }
 
 // shipper is the log-shipper sidecar of a server's pod, run as a local process.
+// Its log is its stdout and stderr.
 type shipper struct {
-	bin, dir, stdout string
-	args, env        []string
-	dirs             map[string]string // mount path in the pod → local directory
-	cmd              *exec.Cmd
-	exited           chan struct{}
+	*localProcess
+	dir  string
+	dirs map[string]string // mount path in the pod → local directory
 }
 
 // shipperFromOperator starts the operator, creates as, and prepares the
@@ -216,8 +213,7 @@ func shipperFromOperator(t *testing.T, as *v1alpha1.ApplicationServer) *shipper 
 	if c.Image != "ghcr.io/appserver-operator/appserver-log-shipper:e2e" || ptr.Deref(c.RestartPolicy, "") != corev1.ContainerRestartPolicyAlways {
 		t.Fatalf("sidecar %s image %q restartPolicy %v: want the LOG_SHIPPER_IMAGE native sidecar", c.Name, c.Image, c.RestartPolicy)
 	}
-	sh := &shipper{bin: filepath.Join(root, "bin", "appserver-log-shipper"), dir: t.TempDir(), dirs: map[string]string{}}
-	sh.stdout = filepath.Join(sh.dir, "stdout.log")
+	sh := &shipper{dir: t.TempDir(), dirs: map[string]string{}}
 
 	// Volumes → local directories, filled as the kubelet would.
 	for i, m := range c.VolumeMounts {
@@ -272,34 +268,21 @@ func shipperFromOperator(t *testing.T, as *v1alpha1.ApplicationServer) *shipper 
 		t.Fatal(err)
 	}
 	writeFile(t, cfgFile, []byte(mapPaths(string(raw))))
+	var args []string
 	for _, a := range c.Args {
-		sh.args = append(sh.args, mapPaths(a))
+		args = append(args, mapPaths(a))
 	}
-	sh.env = resolveEnv(t, as, c)
+	env := resolveEnv(t, as, c)
 
 	// validate, as the golden configs are: the generated config loads.
-	validate := exec.Command(sh.bin, append([]string{"validate"}, sh.args...)...)
-	validate.Env = sh.env
+	bin := filepath.Join(root, "bin", "appserver-log-shipper")
+	validate := exec.Command(bin, append([]string{"validate"}, args...)...)
+	validate.Env = env
 	out, err := validate.CombinedOutput()
 	if err != nil {
 		t.Fatalf("appserver-log-shipper validate (run 'make build'): %v\n%s", err, out)
 	}
-	t.Cleanup(func() {
-		if sh.cmd != nil {
-			_ = sh.cmd.Process.Signal(syscall.SIGTERM)
-			select {
-			case <-sh.exited:
-			case <-time.After(10 * time.Second):
-				_ = sh.cmd.Process.Kill()
-				<-sh.exited
-			}
-		}
-		if t.Failed() {
-			if out, err := os.ReadFile(sh.stdout); err == nil {
-				t.Logf("log shipper output (last 4 KiB):\n%s", testutil.Tail(string(out), 4096))
-			}
-		}
-	})
+	sh.localProcess = newLocalProcess(t, "log shipper", bin, filepath.Join(sh.dir, "stdout.log"), args, env, 10*time.Second, 4096)
 	return sh
 }
 
@@ -352,32 +335,6 @@ func resolveEnv(t *testing.T, as *v1alpha1.ApplicationServer, c corev1.Container
 	return env
 }
 
-func (sh *shipper) start(t *testing.T) {
-	t.Helper()
-	out, err := os.OpenFile(sh.stdout, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sh.cmd = exec.Command(sh.bin, sh.args...)
-	sh.cmd.Env = sh.env
-	sh.cmd.Stdout, sh.cmd.Stderr = out, out
-	if err := sh.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sh.exited = make(chan struct{})
-	go func(cmd *exec.Cmd, f *os.File, exited chan struct{}) { _ = cmd.Wait(); f.Close(); close(exited) }(sh.cmd, out, sh.exited)
-}
-
-// kill is kill -9: no shutdown, no flush.
-func (sh *shipper) kill(t *testing.T) {
-	t.Helper()
-	if err := sh.cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	<-sh.exited // reaped by start's goroutine
-	sh.cmd = nil
-}
-
 // logWriter appends numbered lines to the server's log file, as the server
 // would, in the directory the pod shares with the sidecar.
 type logWriter struct {
@@ -423,12 +380,10 @@ func (w *logWriter) stackTrace(t *testing.T) {
 
 // victoriaLogs is a VictoriaLogs process on loopback.
 type victoriaLogs struct {
-	args                 []string
+	*localProcess
 	base                 string
 	ca                   []byte
 	user, password, data string
-	cmd                  *exec.Cmd
-	log                  string
 }
 
 func startVictoriaLogs(t *testing.T, extra ...string) *victoriaLogs {
@@ -438,39 +393,23 @@ func startVictoriaLogs(t *testing.T, extra ...string) *victoriaLogs {
 		t.Fatalf("%s is missing: run 'make tools' (it builds VictoriaLogs from hack/tools/victorialogs): %v", bin, err)
 	}
 	addr := freeAddr(t)
-	vl := &victoriaLogs{data: t.TempDir(), log: filepath.Join(t.TempDir(), "victoria-logs.log")}
-	vl.args = append([]string{"-httpListenAddr=" + addr, "-storageDataPath=" + vl.data, "-retentionPeriod=100y",
+	vl := &victoriaLogs{data: t.TempDir()}
+	args := append([]string{"-httpListenAddr=" + addr, "-storageDataPath=" + vl.data, "-retentionPeriod=100y",
 		"-loggerLevel=WARN"}, extra...)
 	scheme := "http"
 	if slices.Contains(extra, "-tls") {
 		scheme = "https"
 	}
 	vl.base = scheme + "://" + addr
+	vl.localProcess = newLocalProcess(t, "VictoriaLogs", bin, filepath.Join(t.TempDir(), "victoria-logs.log"), args, nil, 10*time.Second, 2048)
 	vl.restart(t)
-	t.Cleanup(func() {
-		if vl.cmd != nil {
-			stopProcess(vl.cmd, 10*time.Second)
-		}
-		if t.Failed() {
-			if out, err := os.ReadFile(vl.log); err == nil {
-				t.Logf("VictoriaLogs log (last 2 KiB):\n%s", testutil.Tail(string(out), 2048))
-			}
-		}
-	})
 	return vl
 }
 
+// restart starts VictoriaLogs (again) and waits until it listens.
 func (vl *victoriaLogs) restart(t *testing.T) {
 	t.Helper()
-	f, err := os.OpenFile(vl.log, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
-	vl.cmd = exec.Command(filepath.Join(root, "bin", "victoria-logs"), vl.args...)
-	vl.cmd.Stdout, vl.cmd.Stderr = f, f
-	if err := vl.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	vl.start(t)
 	eventually(t, time.Minute, "VictoriaLogs to listen", func() error {
 		u, _ := url.Parse(vl.base)
 		c, err := net.DialTimeout("tcp", u.Host, time.Second)
@@ -479,12 +418,6 @@ func (vl *victoriaLogs) restart(t *testing.T) {
 		}
 		return c.Close()
 	})
-}
-
-func (vl *victoriaLogs) stop(t *testing.T) {
-	t.Helper()
-	stopProcess(vl.cmd, 20*time.Second)
-	vl.cmd = nil
 }
 
 func (vl *victoriaLogs) hostPort(t *testing.T) (string, int32) {

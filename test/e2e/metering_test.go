@@ -13,14 +13,12 @@ import (
 	"maps"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -31,7 +29,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/appserver-operator/appserver-operator/api/v1alpha1"
-	"github.com/appserver-operator/appserver-operator/internal/testutil"
 )
 
 // Metering end to end: the operator process scrapes stand-in application
@@ -461,9 +458,8 @@ func waitMeteringStatus(t *testing.T, key client.ObjectKey, timeout time.Duratio
 // standinProcess is the stand-in application server (test/standin, a test
 // double) serving the pods of one namespace on the kwok-loopback node.
 type standinProcess struct {
-	cmd  *exec.Cmd
+	*localProcess
 	port int32
-	log  string
 }
 
 // startStandin builds and runs the stand-in until the test ends. It listens
@@ -482,27 +478,12 @@ func startStandin(t *testing.T, ns string, args ...string) *standinProcess {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &standinProcess{log: filepath.Join(dir, "standin.log")}
 	n, _ := strconv.Atoi(port)
-	p.port = int32(n)
-	logFile, err := os.Create(p.log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.cmd = exec.Command(bin, append([]string{"--kubeconfig", kubeconfig, "--namespace", ns, "--port", port, "--slow-for", "30s"}, args...)...)
-	p.cmd.Stdout, p.cmd.Stderr = logFile, logFile
-	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("starting the stand-in: %v", err)
-	}
-	t.Cleanup(func() {
-		stopProcess(p.cmd, 10*time.Second)
-		logFile.Close()
-		if t.Failed() {
-			if out, err := os.ReadFile(p.log); err == nil {
-				t.Logf("stand-in log (last 4 KiB):\n%s", testutil.Tail(string(out), 4096))
-			}
-		}
-	})
+	p := &standinProcess{port: int32(n)}
+	p.localProcess = newLocalProcess(t, "stand-in", bin, filepath.Join(dir, "standin.log"),
+		append([]string{"--kubeconfig", kubeconfig, "--namespace", ns, "--port", port, "--slow-for", "30s"}, args...),
+		nil, 10*time.Second, 4096)
+	p.start(t)
 	return p
 }
 
@@ -533,19 +514,6 @@ func (p *standinProcess) seriesOf(t *testing.T, ns, podName, server string) map[
 		out[m.String()] = true
 	}
 	return out
-}
-
-// stopProcess sends SIGTERM and waits up to timeout before killing.
-func stopProcess(cmd *exec.Cmd, timeout time.Duration) {
-	_ = cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(timeout):
-		_ = cmd.Process.Kill()
-		<-done
-	}
 }
 
 // meteringAPI is an HTTPS client of the metering API (or of any metrics

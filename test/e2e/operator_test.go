@@ -8,12 +8,10 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -27,58 +25,58 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/appserver-operator/appserver-operator/api/v1alpha1"
-	"github.com/appserver-operator/appserver-operator/internal/testutil"
 )
 
 var installCRD sync.Once
 
 // operatorProcess is bin/appserver-operator running against the test cluster.
 type operatorProcess struct {
-	cmd         *exec.Cmd
+	*localProcess
 	metricsAddr string
 	healthAddr  string
-	log         string
 }
 
 // startOperator installs the CRD (once) and runs the operator binary as a
 // local process until the test ends.
 func startOperator(t *testing.T, env []string, args ...string) *operatorProcess {
 	t.Helper()
-	return startOperatorBinary(t, filepath.Join(root, "bin", "appserver-operator"), env, args...)
+	p := newOperator(t, env, args...)
+	p.start(t)
+	return p
 }
 
-// startOperatorBinary is startOperator with another build of the operator.
+// newOperator is startOperator without the start: the process is prepared
+// (its addresses and log file fixed for every run) and p.start runs it, as
+// often as it is needed (see supervise).
+func newOperator(t *testing.T, env []string, args ...string) *operatorProcess {
+	t.Helper()
+	return newOperatorBinary(t, filepath.Join(root, "bin", "appserver-operator"), env, args...)
+}
+
+// startOperatorBinary is startOperator with another build of the operator
+// (the upgrade test runs bin/appserver-operator-next).
 func startOperatorBinary(t *testing.T, bin string, env []string, args ...string) *operatorProcess {
+	t.Helper()
+	p := newOperatorBinary(t, bin, env, args...)
+	p.start(t)
+	return p
+}
+
+// newOperatorBinary is newOperator with another build of the operator.
+func newOperatorBinary(t *testing.T, bin string, env []string, args ...string) *operatorProcess {
 	t.Helper()
 	installCRD.Do(func() {
 		applyCRD(t, filepath.Join(root, "config", "crd", "bases"))
 	})
-	p := &operatorProcess{metricsAddr: freeAddr(t), healthAddr: freeAddr(t), log: filepath.Join(t.TempDir(), "operator.log")}
-	logFile, err := os.Create(p.log)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := &operatorProcess{metricsAddr: freeAddr(t), healthAddr: freeAddr(t)}
 	args = append([]string{
 		"--kubeconfig", kubeconfig,
 		"--metrics-bind-address", p.metricsAddr,
 		"--health-probe-bind-address", p.healthAddr,
 	}, args...)
-	p.cmd = exec.Command(bin, args...)
-	p.cmd.Env = append(append(os.Environ(), "LOG_DIR=", "METERING_ENABLED=FALSE"), env...)
-	p.cmd.Stdout, p.cmd.Stderr = logFile, logFile
-	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("starting the operator (run 'make build'): %v", err)
-	}
-	t.Cleanup(func() {
-		_ = p.cmd.Process.Signal(syscall.SIGTERM)
-		_ = p.cmd.Wait()
-		logFile.Close()
-		if t.Failed() {
-			if out, err := os.ReadFile(p.log); err == nil {
-				t.Logf("operator log (last 4 KiB):\n%s", testutil.Tail(string(out), 4096))
-			}
-		}
-	})
+	env = append(append(os.Environ(), "LOG_DIR=", "METERING_ENABLED=FALSE"), env...)
+	p.localProcess = newLocalProcess(t, "operator", bin,
+		filepath.Join(t.TempDir(), "operator.log"), args, env, time.Minute, 4096)
 	return p
 }
 

@@ -17,7 +17,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"text/template"
 	"time"
@@ -271,43 +270,22 @@ func runPrometheus(t *testing.T, promBin, dir, config string) *prometheusProcess
 	}
 
 	addr := freeAddr(t)
-	logPath := filepath.Join(dir, "prometheus.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(promBin,
-		"--config.file="+configFile,
-		"--storage.tsdb.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+addr,
-	)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting Prometheus: %v", err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
+	proc := newLocalProcess(t, "Prometheus", promBin, filepath.Join(dir, "prometheus.log"), []string{
+		"--config.file=" + configFile,
+		"--storage.tsdb.path=" + filepath.Join(dir, "data"),
+		"--web.listen-address=" + addr,
+	}, nil, 15*time.Second, 4096)
 	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(15 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		logFile.Close()
 		if t.Failed() {
-			if out, err := os.ReadFile(logPath); err == nil {
-				t.Logf("Prometheus log (last 4 KiB):\n%s", testutil.Tail(string(out), 4096))
-			}
 			t.Logf("Prometheus configuration:\n%s", config)
 		}
 	})
+	proc.start(t)
 	p := &prometheusProcess{base: "http://" + addr, hc: &http.Client{Timeout: 10 * time.Second}}
 	eventually(t, time.Minute, "Prometheus to be ready", func() error {
 		select {
-		case <-exited:
-			t.Fatalf("Prometheus exited: %v", cmd.ProcessState)
+		case <-proc.exited: // read before any restart: nothing else starts it
+			t.Fatalf("Prometheus exited: %v", proc.cmd.ProcessState)
 		default:
 		}
 		resp, err := p.hc.Get(p.base + "/-/ready")

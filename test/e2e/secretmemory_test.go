@@ -74,7 +74,7 @@ func TestSecretMemory(t *testing.T) {
 		var high int64
 		for range 5 {
 			time.Sleep(time.Second) // sampling interval of a measurement
-			r, err := rssKiB(p.cmd.Process.Pid)
+			r, err := rssKiB(p.pid())
 			if err != nil {
 				t.Fatal(err)
 			}

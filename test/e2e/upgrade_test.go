@@ -140,7 +140,7 @@ func TestUpgradeRestartsNothing(t *testing.T) {
 	// Uninstall: the operator stops; nothing owns a lease or watches. The
 	// servers' children are theirs (owner references), not the operator's:
 	// they stay, and their pods keep running.
-	old.stop(t)
+	old.stop(time.Minute)
 	before := deploymentStates(t, ns)
 	if len(before) != n {
 		t.Fatalf("%d Deployments after the operator stopped, want %d", len(before), n)
