@@ -236,7 +236,7 @@ func TestOptionalAPIsAbsent(t *testing.T) {
 	ns := newNamespace(t, "no-optional")
 	key := client.ObjectKey{Namespace: ns, Name: "shop"}
 	as := newAppServer(ns, "shop", 1)
-	as.Spec.Server.Application = &v1alpha1.ApplicationSpec{Logs: []string{"/var/log/shop/app.log"}}
+	as.Spec.Server.Application = &v1alpha1.ApplicationSpec{Logs: []v1alpha1.LogPath{"/var/log/shop/app.log"}}
 	as.Spec.Server.Metering = &v1alpha1.MeteringSpec{ServiceMonitor: &v1alpha1.ServiceMonitorSpec{Enabled: true}}
 	as.Spec.Route = &v1alpha1.RouteSpec{Enabled: true, Host: "shop.apps.example.com"}
 	if err := k8s.Create(context.Background(), as); err != nil {
