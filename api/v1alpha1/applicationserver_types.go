@@ -147,10 +147,12 @@ type LabelValue string
 // +kubebuilder:validation:XValidation:rule="!has(self.env) || !(has(self.tracing) && has(self.tracing.otlp)) || !self.env.exists(e, e.name in ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_PROTOCOL', 'OTEL_SERVICE_NAME', 'OTEL_TRACES_SAMPLER', 'OTEL_TRACES_SAMPLER_ARG', 'OTEL_EXPORTER_OTLP_HEADERS', 'OTEL_RESOURCE_ATTRIBUTES', 'K8S_POD_NAME', 'K8S_NAMESPACE_NAME'])",messageExpression="'spec.server.env: ' + self.env.filter(e, e.name in ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_PROTOCOL', 'OTEL_SERVICE_NAME', 'OTEL_TRACES_SAMPLER', 'OTEL_TRACES_SAMPLER_ARG', 'OTEL_EXPORTER_OTLP_HEADERS', 'OTEL_RESOURCE_ATTRIBUTES', 'K8S_POD_NAME', 'K8S_NAMESPACE_NAME'])[0].name + ' is set by the operator from spec.server.tracing.otlp; set it there, or remove it from spec.server.env'"
 // +kubebuilder:validation:XValidation:rule="!has(self.env) || !(has(self.performanceAnalyzer)) || !self.env.exists(e, e.name in ((has(self.performanceAnalyzer.faultVerificationTime) ? ['OTX_FAULT_VERIFICATION_TIME'] : []) + (has(self.performanceAnalyzer.slowDownMonitor) ? ['OTX_SLOW_DOWN_MONITOR'] : []) + (has(self.performanceAnalyzer.memoryMonitor) ? ['OTX_MEMORY_MONITOR'] : [])))",messageExpression="'spec.server.env: ' + self.env.filter(e, e.name in ((has(self.performanceAnalyzer.faultVerificationTime) ? ['OTX_FAULT_VERIFICATION_TIME'] : []) + (has(self.performanceAnalyzer.slowDownMonitor) ? ['OTX_SLOW_DOWN_MONITOR'] : []) + (has(self.performanceAnalyzer.memoryMonitor) ? ['OTX_MEMORY_MONITOR'] : [])))[0].name + ' is set by the operator from spec.server.performanceAnalyzer; set it there, or remove it from spec.server.env'"
 type ServerSpec struct {
-	// env sets environment variables of the server container.
+	// env sets environment variables of the server container. At most 256
+	// (a bound that keeps the reserved-name rules cheap for the API server).
 	// +optional
 	// +listType=map
 	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=256
 	Env []corev1.EnvVar `json:"env,omitempty"`
 
 	// envFrom loads every key of the named ConfigMaps and Secrets as
