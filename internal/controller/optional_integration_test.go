@@ -169,19 +169,19 @@ func TestAdmissionOptionalAndReservedEnv(t *testing.T) {
 		{"KUBERNETES_LABELS with session replication", func(o map[string]any) {
 			set(o, "spec.server.env", env("APP_MODE", "KUBERNETES_LABELS"))
 			set(o, "spec.server.sessionReplication", map[string]any{"enabled": true})
-		}, []string{"spec.server.env: KUBERNETES_LABELS is set by the operator from spec.server.sessionReplication"}},
+		}, []string{"spec.server.env: OTX_DATAGRID_TYPE", "KUBERNETES_LABELS", "are set by the operator while spec.server.sessionReplication is used"}},
 		{"JAEGER_USER with jaeger", func(o map[string]any) {
 			set(o, "spec.server.env", env("JAEGER_USER"))
 			set(o, "spec.server.tracing", map[string]any{"jaeger": map[string]any{"serviceName": "shop"}})
-		}, []string{"spec.server.env: JAEGER_USER is set by the operator from spec.server.tracing.jaeger"}},
+		}, []string{"JAEGER_USER", "are set by the operator while spec.server.tracing.jaeger is used"}},
 		{"K8S_POD_NAME with otlp", func(o map[string]any) {
 			set(o, "spec.server.env", env("K8S_POD_NAME"))
 			set(o, "spec.server.tracing", map[string]any{"otlp": map[string]any{"endpoint": "http://collector:4318"}})
-		}, []string{"spec.server.env: K8S_POD_NAME is set by the operator from spec.server.tracing.otlp"}},
+		}, []string{"K8S_POD_NAME", "are set by the operator while spec.server.tracing.otlp is used"}},
 		{"OTX_MEMORY_MONITOR with memoryMonitor", func(o map[string]any) {
 			set(o, "spec.server.env", env("OTX_MEMORY_MONITOR"))
 			set(o, "spec.server.performanceAnalyzer", map[string]any{"memoryMonitor": true})
-		}, []string{"spec.server.env: OTX_MEMORY_MONITOR is set by the operator from spec.server.performanceAnalyzer"}},
+		}, []string{"spec.server.env: OTX_FAULT_VERIFICATION_TIME", "OTX_MEMORY_MONITOR are set by the operator from spec.server.performanceAnalyzer"}},
 		{"OTX_MEMORY_MONITOR with another analyzer field", func(o map[string]any) {
 			set(o, "spec.server.env", env("OTX_MEMORY_MONITOR"))
 			set(o, "spec.server.performanceAnalyzer", map[string]any{"slowDownMonitor": true})

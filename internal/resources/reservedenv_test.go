@@ -82,7 +82,7 @@ func envNames(as *v1alpha1.ApplicationServer) []string {
 	return out
 }
 
-// crdRules returns "rule messageExpression" of each x-kubernetes-validations
+// crdRules returns "rule message" of each x-kubernetes-validations
 // entry of spec.server in the generated CRD.
 func crdRules(t *testing.T) []string {
 	t.Helper()
@@ -99,7 +99,7 @@ func crdRules(t *testing.T) []string {
 							Properties map[string]struct {
 								Validations []struct {
 									Rule              string `json:"rule"`
-									MessageExpression string `json:"messageExpression"`
+									Message string `json:"message"`
 								} `json:"x-kubernetes-validations"`
 							} `json:"properties"`
 						} `json:"properties"`
@@ -113,7 +113,7 @@ func crdRules(t *testing.T) []string {
 	}
 	var out []string
 	for _, v := range crd.Spec.Versions[0].Schema.OpenAPIV3Schema.Properties["spec"].Properties["server"].Validations {
-		out = append(out, v.Rule+" "+v.MessageExpression)
+		out = append(out, v.Rule+" "+v.Message)
 	}
 	return out
 }
