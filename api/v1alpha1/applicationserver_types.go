@@ -58,6 +58,7 @@ type ApplicationServerList struct {
 // +kubebuilder:validation:XValidation:rule="!has(self.server) || !has(self.server.persistence) || !has(self.server.application) || !has(self.server.application.logs) || self.server.application.logs.all(l, l.substring(0, l.lastIndexOf('/')) != self.server.persistence.mountPath)",message="spec.server.application.logs: a log directory is mounted for the log shipper and must differ from spec.server.persistence.mountPath"
 // +kubebuilder:validation:XValidation:rule="!has(self.deployment.ports) || !has(self.service.ports) || self.deployment.ports.all(c, !self.service.ports.exists(p, (has(p.targetPort) && type(p.targetPort) == int ? int(p.targetPort) : p.port) == c.containerPort && (has(p.protocol) ? p.protocol : 'TCP') == (has(c.protocol) ? c.protocol : 'TCP')))",message="spec.deployment.ports[].containerPort: the (target) ports of spec.service.ports are the server container's already"
 // +kubebuilder:validation:XValidation:rule="!has(self.server) || !has(self.server.sessionReplication) || !self.server.sessionReplication.enabled || ((!has(self.service.ports) || !self.service.ports.exists(p, (has(p.targetPort) && type(p.targetPort) == int ? int(p.targetPort) : p.port) == (has(self.server.sessionReplication.port) ? self.server.sessionReplication.port : 7800) && (has(p.protocol) ? p.protocol : 'TCP') == 'TCP')) && (!has(self.deployment.ports) || !self.deployment.ports.exists(c, c.containerPort == (has(self.server.sessionReplication.port) ? self.server.sessionReplication.port : 7800) && (has(c.protocol) ? c.protocol : 'TCP') == 'TCP')))",message="spec.server.sessionReplication.port (7800 when unset) must differ from the server container's other ports (spec.service.ports, spec.deployment.ports)"
+// +kubebuilder:validation:XValidation:rule="!has(self.route) || !has(self.route.port) || !has(self.service.ports) || self.service.ports.exists(p, p.name == self.route.port)",message="spec.route.port must name one of spec.service.ports"
 type ApplicationServerSpec struct {
 	// common holds labels and annotations added to every object the operator
 	// creates for this server, and to its pods.
@@ -111,6 +112,11 @@ type ApplicationServerSpec struct {
 	// (beyond WebOTX).
 	// +optional
 	NetworkPolicy *NetworkPolicySpec `json:"networkPolicy,omitempty"`
+
+	// route exposes one service port through an OpenShift Route, when the
+	// cluster serves route.openshift.io/v1 (beyond WebOTX).
+	// +optional
+	Route *RouteSpec `json:"route,omitempty"`
 }
 
 // CommonSpec holds metadata shared by every child object.
@@ -135,10 +141,21 @@ type CommonSpec struct {
 // +kubebuilder:validation:Pattern=`^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$`
 type LabelValue string
 
-// ServerSpec holds settings of the application server process. Variables
-// of env win over the ones the operator derives from the other fields.
+// ServerSpec holds settings of the application server process. A variable
+// of env wins over TZ from deployment.timeZone and OTX_STOP_TIMEOUT from
+// deployment.shutdown (derived defaults); any other name the operator sets
+// from a field of this block is rejected while that field is in use.
+//
+// Names the operator sets in the server container (internal/resources/names.go)
+// are rejected in env while the field that sets them is in use; a unit test
+// keeps these lists and the builders in step.
+// +kubebuilder:validation:XValidation:rule="!has(self.env) || !(has(self.sessionReplication) && self.sessionReplication.enabled) || !self.env.exists(e, e.name in ['OTX_DATAGRID_TYPE', 'OTX_USE_JMX_AGENT', 'OTX_USE_ALL_PROCESSGROUPS', 'KUBERNETES_NAMESPACE', 'KUBERNETES_LABELS', 'JGROUPS_DNS_QUERY'])",message="spec.server.env: OTX_DATAGRID_TYPE, OTX_USE_JMX_AGENT, OTX_USE_ALL_PROCESSGROUPS, KUBERNETES_NAMESPACE, KUBERNETES_LABELS, JGROUPS_DNS_QUERY are set by the operator while spec.server.sessionReplication is used; set them there, or remove them from spec.server.env"
+// +kubebuilder:validation:XValidation:rule="!has(self.env) || !(has(self.tracing) && has(self.tracing.jaeger)) || !self.env.exists(e, e.name in ['JAEGER_SERVICE_NAME', 'JAEGER_AGENT_HOST', 'JAEGER_AGENT_PORT', 'JAEGER_ENDPOINT', 'JAEGER_AUTH_TOKEN', 'JAEGER_USER', 'JAEGER_PASSWORD', 'JAEGER_PROPAGATION', 'JAEGER_REPORTER_LOG_SPANS', 'JAEGER_REPORTER_MAX_QUEUE_SIZE', 'JAEGER_REPORTER_FLUSH_INTERVAL', 'JAEGER_SAMPLER_TYPE', 'JAEGER_SAMPLER_PARAM', 'JAEGER_SAMPLER_MANAGER_HOST_PORT', 'JAEGER_TAGS'])",message="spec.server.env: JAEGER_SERVICE_NAME, JAEGER_AGENT_HOST, JAEGER_AGENT_PORT, JAEGER_ENDPOINT, JAEGER_AUTH_TOKEN, JAEGER_USER, JAEGER_PASSWORD, JAEGER_PROPAGATION, JAEGER_REPORTER_LOG_SPANS, JAEGER_REPORTER_MAX_QUEUE_SIZE, JAEGER_REPORTER_FLUSH_INTERVAL, JAEGER_SAMPLER_TYPE, JAEGER_SAMPLER_PARAM, JAEGER_SAMPLER_MANAGER_HOST_PORT, JAEGER_TAGS are set by the operator while spec.server.tracing.jaeger is used; set them there, or remove them from spec.server.env"
+// +kubebuilder:validation:XValidation:rule="!has(self.env) || !(has(self.tracing) && has(self.tracing.otlp)) || !self.env.exists(e, e.name in ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_PROTOCOL', 'OTEL_SERVICE_NAME', 'OTEL_TRACES_SAMPLER', 'OTEL_TRACES_SAMPLER_ARG', 'OTEL_EXPORTER_OTLP_HEADERS', 'OTEL_RESOURCE_ATTRIBUTES', 'K8S_POD_NAME', 'K8S_NAMESPACE_NAME'])",message="spec.server.env: OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_SERVICE_NAME, OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_ARG, OTEL_EXPORTER_OTLP_HEADERS, OTEL_RESOURCE_ATTRIBUTES, K8S_POD_NAME, K8S_NAMESPACE_NAME are set by the operator while spec.server.tracing.otlp is used; set them there, or remove them from spec.server.env"
+// +kubebuilder:validation:XValidation:rule="!has(self.env) || !(has(self.performanceAnalyzer)) || !self.env.exists(e, e.name in ((has(self.performanceAnalyzer.faultVerificationTime) ? ['OTX_FAULT_VERIFICATION_TIME'] : []) + (has(self.performanceAnalyzer.slowDownMonitor) ? ['OTX_SLOW_DOWN_MONITOR'] : []) + (has(self.performanceAnalyzer.memoryMonitor) ? ['OTX_MEMORY_MONITOR'] : [])))",message="spec.server.env: OTX_FAULT_VERIFICATION_TIME, OTX_SLOW_DOWN_MONITOR, OTX_MEMORY_MONITOR are set by the operator from spec.server.performanceAnalyzer (each while its field there is set); set them there, or remove them from spec.server.env"
 type ServerSpec struct {
-	// env sets environment variables of the server container.
+	// env sets environment variables of the server container. At most 256
+	// (a bound that keeps the reserved-name rules cheap for the API server).
 	// +optional
 	// +listType=map
 	// +listMapKey=name
@@ -263,6 +280,10 @@ type MeteringSpec struct {
 	// +kubebuilder:validation:MaxLength=1024
 	// +kubebuilder:validation:XValidation:rule="self.startsWith('/')",message="spec.server.metering.path must be an absolute path (start with '/')"
 	Path string `json:"path,omitempty"`
+	// serviceMonitor makes a Prometheus Operator ServiceMonitor that scrapes
+	// this endpoint (see docs/monitoring.md).
+	// +optional
+	ServiceMonitor *ServiceMonitorSpec `json:"serviceMonitor,omitempty"`
 }
 
 // DeploymentSpec describes the pods that run the server.

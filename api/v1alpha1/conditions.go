@@ -11,6 +11,12 @@ const (
 	// child the operator may not touch, a failed apply, pods that cannot be
 	// created, a rollout past its deadline.
 	ConditionDegraded = "Degraded"
+	// ConditionMissingAPI is True when the spec asks for a child whose API
+	// the cluster does not serve (a ServiceMonitor without the Prometheus
+	// Operator, a Route outside OpenShift): nothing is made for it, and the
+	// message says what and why. It is absent otherwise. The server is not
+	// Degraded for it.
+	ConditionMissingAPI = "MissingAPI"
 )
 
 // Condition reasons. CamelCase, stable: tools may match on them.
@@ -35,6 +41,13 @@ const (
 	// ReasonOperatorImageMissing (Degraded): spec.dependsOn is set but the
 	// operator's OPERATOR_IMAGE setting is empty, so no pod waits.
 	ReasonOperatorImageMissing = "OperatorImageMissing"
+	// ReasonAPINotServed (MissingAPI): the cluster does not serve the API
+	// group/version of a child the spec asks for.
+	ReasonAPINotServed = "APINotServed"
+	// ReasonReferenceNotFound (Degraded): a ConfigMap or Secret of
+	// spec.server.fileMounts does not exist; the message names the field
+	// and the object. The pods cannot start until it does.
+	ReasonReferenceNotFound = "ReferenceNotFound"
 )
 
 // Labels the operator puts on every child (the recommended Kubernetes labels).

@@ -19,9 +19,12 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/discovery"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -71,6 +74,12 @@ var conditionReason = regexp.MustCompile(`^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])
 // +kubebuilder:rbac:groups="",resources=configmaps;secrets,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=serviceaccounts,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=roles;rolebindings,verbs=get;list;watch;create;patch;delete
+// Optional kinds (optionalapis.go), used only where their API is served.
+// OpenShift lets only those who may create routes/custom-host set a Route's
+// spec.host (spec.route.host); on other clusters that rule is inert.
+// +kubebuilder:rbac:groups=monitoring.coreos.com,resources=servicemonitors,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=route.openshift.io,resources=routes,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=route.openshift.io,resources=routes/custom-host,verbs=create
 
 // ApplicationServerReconciler makes the children of each ApplicationServer
 // match its spec and reports what it sees in its status.
@@ -97,6 +106,11 @@ type ApplicationServerReconciler struct {
 
 	configCache cache.Cache
 	digests     configDigests
+	// optionalCache holds the children of optional kinds (ServiceMonitor,
+	// Route), label-selected; apis says which of those kinds are served.
+	optionalCache cache.Cache
+	apis          *apiAvailability
+	controller    controller.Controller
 }
 
 // child is one kind of object an ApplicationServer may have: desired is nil
@@ -110,6 +124,9 @@ type child struct {
 	// uncached children are read from the API server: the manager's
 	// ConfigMap cache holds only the settings ConfigMap.
 	uncached bool
+	// reader reads the child when not the manager's client (the cache of
+	// the optional kinds, see optionalapis.go).
+	reader client.Reader
 }
 
 func children(as *v1alpha1.ApplicationServer, opts resources.Options) []child {
@@ -175,6 +192,13 @@ func (r *ApplicationServerReconciler) Reconcile(ctx context.Context, req ctrl.Re
 		}
 	}
 
+	r.reconcileOptionalChildren(ctx, as, &o)
+	if msg, err := r.missingFileMounts(ctx, as); err != nil {
+		o.applyErr = errors.Join(o.applyErr, err)
+	} else if o.missingReference = msg; msg != "" && !degradedFor(as, v1alpha1.ReasonReferenceNotFound) {
+		r.Recorder.Eventf(as, nil, corev1.EventTypeWarning, v1alpha1.ReasonReferenceNotFound, "Reconcile", "The server's pods cannot start: %s", msg)
+	}
+
 	if msg, err := r.waitingFor(ctx, as); err != nil {
 		o.applyErr = errors.Join(o.applyErr, err)
 	} else {
@@ -207,7 +231,49 @@ func (r *ApplicationServerReconciler) Reconcile(ctx context.Context, req ctrl.Re
 	if len(o.notOwned) > 0 {
 		return ctrl.Result{RequeueAfter: notOwnedRecheck}, nil
 	}
+	if len(o.missingAPIs) > 0 {
+		// Look again when the "absent" answer may be refreshed (see
+		// optionalapis.go): no write unless the API has appeared.
+		return ctrl.Result{RequeueAfter: apiRecheck}, nil
+	}
 	return ctrl.Result{}, nil
+}
+
+// reconcileOptionalChildren makes, updates or deletes the children whose
+// API may be absent. Discovery is asked only for a child the spec wants;
+// a child it does not want is looked for only when its API is known to be
+// served (none can have been made otherwise).
+func (r *ApplicationServerReconciler) reconcileOptionalChildren(ctx context.Context, as *v1alpha1.ApplicationServer, o *observation) {
+	if r.apis == nil {
+		return
+	}
+	for _, oc := range optionalChildren(as) {
+		served := r.apis.known(oc.kind.gvk)
+		if oc.desired != nil && !served {
+			var err error
+			if served, err = r.apis.check(ctx, oc.kind.gvk); err != nil {
+				o.applyErr = errors.Join(o.applyErr, err)
+				continue
+			}
+			if !served {
+				o.missingAPIs = append(o.missingAPIs, missingAPIMessage(oc.kind))
+			}
+		}
+		if !served {
+			continue
+		}
+		c := child{kind: oc.kind.gvk.Kind, empty: emptyOf(oc.kind.gvk), reader: r.optionalCache}
+		if oc.desired != nil {
+			c.desired = oc.desired
+		}
+		_, notOwned, err := r.reconcileChild(ctx, as, c)
+		switch {
+		case err != nil:
+			o.applyErr = errors.Join(o.applyErr, err)
+		case notOwned != "":
+			o.notOwned = append(o.notOwned, notOwned)
+		}
+	}
 }
 
 // reconcileChild creates, updates or deletes one child. It returns the child
@@ -222,10 +288,14 @@ func (r *ApplicationServerReconciler) reconcileChild(ctx context.Context, as *v1
 	}
 	var found bool
 	var err error
+	reader := c.reader
+	if reader == nil {
+		reader = r.Client
+	}
 	if c.uncached {
 		found, err = r.getLive(ctx, key, existing)
 	} else {
-		found, err = r.get(ctx, key, existing, c.desired != nil)
+		found, err = r.get(ctx, reader, key, existing, c.desired != nil)
 	}
 	if err != nil {
 		return nil, "", fmt.Errorf("reading %s %s: %w", kind, key.Name, err)
@@ -289,7 +359,9 @@ func (r *ApplicationServerReconciler) reconcileChild(ctx context.Context, as *v1
 		return nil, "", err
 	}
 	applied := c.empty()
-	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(intent.Object, applied); err != nil {
+	if u, ok := applied.(*unstructured.Unstructured); ok {
+		u.SetUnstructuredContent(intent.DeepCopy().Object)
+	} else if err := runtime.DefaultUnstructuredConverter.FromUnstructured(intent.Object, applied); err != nil {
 		return nil, "", fmt.Errorf("reading applied %s %s: %w", kind, key.Name, err)
 	}
 	if found {
@@ -305,8 +377,8 @@ func (r *ApplicationServerReconciler) reconcileChild(ctx context.Context, as *v1
 // get reads a child from the cache. The cache holds only objects labelled as
 // ours, so when the child is wanted but missing there, the API server is
 // asked: an object of that name may exist that is not ours.
-func (r *ApplicationServerReconciler) get(ctx context.Context, key client.ObjectKey, obj client.Object, wanted bool) (bool, error) {
-	err := r.Client.Get(ctx, key, obj)
+func (r *ApplicationServerReconciler) get(ctx context.Context, reader client.Reader, key client.ObjectKey, obj client.Object, wanted bool) (bool, error) {
+	err := reader.Get(ctx, key, obj)
 	if err == nil {
 		return true, nil
 	}
@@ -389,7 +461,61 @@ func (r *ApplicationServerReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		m.SetGroupVersionKind(gvk)
 		b = b.WatchesRawSource(source.Kind(r.configCache, m, r.serversReferencing(kind), configChanged))
 	}
-	return b.Complete(r)
+	if err := r.setUpOptionalKinds(mgr); err != nil {
+		return err
+	}
+	c, err := b.Build(r)
+	if err != nil {
+		return err
+	}
+	r.controller = c
+	// Once at start: watch the optional kinds whose API is served now.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, k := range optionalKinds {
+		if _, err := r.apis.check(ctx, k.gvk); err != nil {
+			mgr.GetLogger().Error(err, "Cannot tell whether the API is served; asking again when a server needs it", "groupVersion", k.gvk.GroupVersion())
+		}
+	}
+	return nil
+}
+
+// setUpOptionalKinds creates the cache of the optional kinds (only the
+// operator's own objects, in the watched namespaces; its informers start
+// when a kind's API is found) and the discovery client that finds them.
+func (r *ApplicationServerReconciler) setUpOptionalKinds(mgr ctrl.Manager) error {
+	opts := cache.Options{
+		Scheme:               mgr.GetScheme(),
+		Mapper:               mgr.GetRESTMapper(),
+		DefaultLabelSelector: labels.SelectorFromSet(labels.Set{v1alpha1.LabelManagedBy: v1alpha1.ManagedByValue}),
+	}
+	if len(r.WatchNamespaces) > 0 {
+		opts.DefaultNamespaces = map[string]cache.Config{}
+		for _, ns := range r.WatchNamespaces {
+			opts.DefaultNamespaces[ns] = cache.Config{}
+		}
+	}
+	c, err := cache.New(mgr.GetConfig(), opts)
+	if err != nil {
+		return fmt.Errorf("creating the cache of ServiceMonitors and Routes: %w", err)
+	}
+	if err := mgr.Add(c); err != nil {
+		return fmt.Errorf("adding the cache of ServiceMonitors and Routes: %w", err)
+	}
+	r.optionalCache = c
+	dc, err := discovery.NewDiscoveryClientForConfig(mgr.GetConfig())
+	if err != nil {
+		return fmt.Errorf("creating a discovery client: %w", err)
+	}
+	r.apis = &apiAvailability{discovery: dc, now: time.Now, onServed: func(gvk schema.GroupVersionKind) error {
+		u := &unstructured.Unstructured{}
+		u.SetGroupVersionKind(gvk)
+		mgr.GetLogger().Info("Watching an optional kind: its API is served", "kind", gvk.Kind, "groupVersion", gvk.GroupVersion())
+		return r.controller.Watch(source.Kind[*unstructured.Unstructured](c, u,
+			handler.TypedEnqueueRequestForOwner[*unstructured.Unstructured](mgr.GetScheme(), mgr.GetRESTMapper(),
+				&v1alpha1.ApplicationServer{}, handler.OnlyControllerOwner())))
+	}}
+	return nil
 }
 
 // setUpConfigWatch creates the metadata-only cache of ConfigMaps and Secrets

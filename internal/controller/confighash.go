@@ -166,10 +166,15 @@ func (r *ApplicationServerReconciler) configDigest(ctx context.Context, namespac
 
 // configRefs are the index values of an ApplicationServer: the ConfigMaps
 // and Secrets its built pod template references.
+// The fileMounts ones are indexed even without restartOnConfigChange: the
+// server is Degraded while one is missing, and must hear when it appears.
 func (r *ApplicationServerReconciler) configRefs(obj client.Object) []string {
 	as, ok := obj.(*v1alpha1.ApplicationServer)
-	if !ok || !ptr.Deref(as.Spec.Deployment.RestartOnConfigChange, true) {
+	if !ok {
 		return nil
+	}
+	if !ptr.Deref(as.Spec.Deployment.RestartOnConfigChange, true) {
+		return fileMountRefs(as)
 	}
 	dep := resources.Deployment(as, r.Options)
 	refs := resources.ConfigReferences(&dep.Spec.Template.Spec)

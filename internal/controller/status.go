@@ -37,6 +37,12 @@ type observation struct {
 	// operatorImageMissing: spec.dependsOn is set but the operator has no
 	// OPERATOR_IMAGE to run its wait-for init container with.
 	operatorImageMissing bool
+	// missingReference names a ConfigMap or Secret of
+	// spec.server.fileMounts that does not exist; empty otherwise.
+	missingReference string
+	// missingAPIs say, per child the spec asks for whose API the cluster
+	// does not serve, why it was not made.
+	missingAPIs []string
 }
 
 // computeStatus derives the whole status from the object and what the
@@ -69,6 +75,7 @@ func computeStatus(as *v1alpha1.ApplicationServer, o observation) v1alpha1.Appli
 	setAvailableCondition(&st, as.Generation, o)
 	setProgressingCondition(&st, as.Generation, o)
 	setDegradedCondition(&st, as.Generation, o)
+	setMissingAPICondition(&st, as.Generation, o)
 	if o.applyErr == nil {
 		st.ObservedGeneration = as.Generation
 	}
@@ -125,6 +132,8 @@ func setDegradedCondition(st *v1alpha1.ApplicationServerStatus, gen int64, o obs
 		c.Reason, c.Message = v1alpha1.ReasonApplyFailed, o.applyErr.Error()
 	case len(o.notOwned) > 0:
 		c.Reason, c.Message = v1alpha1.ReasonChildNotOwned, notOwnedMessage(o.notOwned)
+	case o.missingReference != "":
+		c.Reason, c.Message = v1alpha1.ReasonReferenceNotFound, o.missingReference
 	case replicaFailure(o.deployment) != nil:
 		rf := replicaFailure(o.deployment)
 		c.Reason, c.Message = reasonOr(rf.Reason, v1alpha1.ReasonReplicaFailure), rf.Message
@@ -139,6 +148,18 @@ func setDegradedCondition(st *v1alpha1.ApplicationServerStatus, gen int64, o obs
 		c.Status, c.Reason, c.Message = metav1.ConditionFalse, v1alpha1.ReasonAsExpected, "All children are as specified"
 	}
 	meta.SetStatusCondition(&st.Conditions, c)
+}
+
+// setMissingAPICondition reports the children that could not be made
+// because the cluster does not serve their API; the condition is absent
+// when there are none, so servers that ask for no such child never carry it.
+func setMissingAPICondition(st *v1alpha1.ApplicationServerStatus, gen int64, o observation) {
+	if len(o.missingAPIs) == 0 {
+		meta.RemoveStatusCondition(&st.Conditions, v1alpha1.ConditionMissingAPI)
+		return
+	}
+	meta.SetStatusCondition(&st.Conditions, metav1.Condition{Type: v1alpha1.ConditionMissingAPI, ObservedGeneration: gen,
+		Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonAPINotServed, Message: strings.Join(o.missingAPIs, "; ")})
 }
 
 func notOwnedMessage(children []string) string {

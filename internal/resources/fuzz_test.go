@@ -75,6 +75,13 @@ func FuzzBuilders(f *testing.F) {
 		if ingOn := as.Spec.Ingress != nil && as.Spec.Ingress.Enabled; (ing != nil) != ingOn {
 			t.Errorf("Ingress built = %t, enabled = %t", ing != nil, ingOn)
 		}
+		if sm := ServiceMonitor(as); (sm != nil) != ServiceMonitorWanted(as) ||
+			(sm != nil && sm.GetLabels()[v1alpha1.LabelManagedBy] != v1alpha1.ManagedByValue) {
+			t.Errorf("ServiceMonitor built = %t, enabled = %t, labels %v", sm != nil, ServiceMonitorWanted(as), sm)
+		}
+		if r := Route(as); (r != nil) != RouteWanted(as) || (r != nil && r.GetName() != svc.Name) {
+			t.Errorf("Route built = %t, enabled = %t", r != nil, RouteWanted(as))
+		}
 		if pdbOn := as.Spec.PodDisruptionBudget != nil && ptr.Deref(as.Spec.PodDisruptionBudget.Enabled, true); (pdb != nil) != pdbOn {
 			t.Errorf("PodDisruptionBudget built = %t, enabled = %t", pdb != nil, pdbOn)
 		}

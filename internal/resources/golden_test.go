@@ -303,7 +303,7 @@ func goldenCases(t testing.TB) []goldenCase {
 				MemoryMonitor:         ptr.To(false),
 			}
 		})},
-	}, append(logShipperCases(), lifecycleGoldenCases()...)...)
+	}, append(logShipperCases(), append(lifecycleGoldenCases(), optionalAPIGoldenCases()...)...)...)
 }
 
 // goldenOptions are the operator settings of every golden case: an operator
@@ -334,7 +334,7 @@ func children(as *v1alpha1.ApplicationServer) []any {
 	if n := NetworkPolicy(as, goldenOptions); n != nil {
 		out = append(out, n)
 	}
-	for _, o := range []any{PeersService(as), ServiceAccount(as), PeersRole(as), PeersRoleBinding(as)} {
+	for _, o := range []any{PeersService(as), ServiceAccount(as), PeersRole(as), PeersRoleBinding(as), ServiceMonitor(as), Route(as)} {
 		if !isNil(o) {
 			out = append(out, o)
 		}

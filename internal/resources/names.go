@@ -113,3 +113,20 @@ const (
 	EnvPodName       = "K8S_POD_NAME"
 	EnvNamespaceName = "K8S_NAMESPACE_NAME"
 )
+
+// Environment variables of the server container reserved while the field
+// that sets them is in use: admission rejects them in spec.server.env
+// (the CEL rules on ServerSpec list them; TestReservedEnvNames keeps the
+// lists, the rules and the builders in step).
+var (
+	ReservedEnvSessionReplication = []string{EnvDatagridType, EnvUseJmxAgent, EnvUseAllProcessGroups,
+		EnvKubernetesNamespace, EnvKubernetesLabels, EnvJGroupsDNSQuery}
+	ReservedEnvJaeger = []string{"JAEGER_SERVICE_NAME", "JAEGER_AGENT_HOST", "JAEGER_AGENT_PORT", "JAEGER_ENDPOINT",
+		"JAEGER_AUTH_TOKEN", "JAEGER_USER", "JAEGER_PASSWORD", "JAEGER_PROPAGATION", "JAEGER_REPORTER_LOG_SPANS",
+		"JAEGER_REPORTER_MAX_QUEUE_SIZE", "JAEGER_REPORTER_FLUSH_INTERVAL", "JAEGER_SAMPLER_TYPE", "JAEGER_SAMPLER_PARAM",
+		"JAEGER_SAMPLER_MANAGER_HOST_PORT", "JAEGER_TAGS"}
+	ReservedEnvOTLP = []string{"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_SERVICE_NAME",
+		"OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG", "OTEL_EXPORTER_OTLP_HEADERS", "OTEL_RESOURCE_ATTRIBUTES",
+		EnvPodName, EnvNamespaceName}
+	ReservedEnvPerformanceAnalyzer = []string{EnvFaultVerificationTime, EnvSlowDownMonitor, EnvMemoryMonitor}
+)

@@ -61,6 +61,13 @@ var (
 		"roles.rbac.authorization.k8s.io: create,delete,get,list,patch,watch",
 		"serviceaccounts: create,delete,get,list,patch,watch",
 		"services: create,delete,get,list,patch,watch",
+		// spec.server.metering.serviceMonitor and spec.route: children
+		// of kinds a cluster may not serve (internal/controller/
+		// optionalapis.go). OpenShift lets only who may create
+		// routes/custom-host set a Route's spec.host (spec.route.host).
+		"servicemonitors.monitoring.coreos.com: create,delete,get,list,patch,watch",
+		"routes.route.openshift.io: create,delete,get,list,patch,watch",
+		"routes.route.openshift.io/custom-host: create",
 		// METERING_AUTH=kubernetes: the metering API's TokenReview and
 		// SubjectAccessReview. Both are cluster-scoped resources: where
 		// a Role grants them (the namespaced installs) the rules review
