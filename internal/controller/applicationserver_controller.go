@@ -121,9 +121,6 @@ type child struct {
 	empty   func() client.Object
 	// name of the child when it is not the ApplicationServer's name.
 	name string
-	// uncached children are read from the API server: the manager's
-	// ConfigMap cache holds only the settings ConfigMap.
-	uncached bool
 	// reader reads the child when not the manager's client (the cache of
 	// the optional kinds, see optionalapis.go).
 	reader client.Reader
@@ -140,7 +137,7 @@ func children(as *v1alpha1.ApplicationServer, opts resources.Options) []child {
 		{kind: "HorizontalPodAutoscaler", desired: nilIfNil(resources.HorizontalPodAutoscaler(as)), empty: func() client.Object { return &autoscalingv2.HorizontalPodAutoscaler{} }},
 		{kind: "Ingress", desired: nilIfNil(resources.Ingress(as)), empty: func() client.Object { return &networkingv1.Ingress{} }},
 		{kind: "PodDisruptionBudget", desired: nilIfNil(resources.PodDisruptionBudget(as)), empty: func() client.Object { return &policyv1.PodDisruptionBudget{} }},
-		{kind: "ConfigMap", name: resources.LogShipperConfigMapName(as), uncached: true,
+		{kind: "ConfigMap", name: resources.LogShipperConfigMapName(as),
 			desired: nilIfNil(resources.LogShipperConfigMap(as)), empty: func() client.Object { return &corev1.ConfigMap{} }},
 		{kind: "NetworkPolicy", desired: nilIfNil(resources.NetworkPolicy(as, opts)), empty: func() client.Object { return &networkingv1.NetworkPolicy{} }},
 		{kind: "Service", name: resources.PeersServiceName(as),
@@ -286,17 +283,11 @@ func (r *ApplicationServerReconciler) reconcileChild(ctx context.Context, as *v1
 	if c.name != "" {
 		key.Name = c.name
 	}
-	var found bool
-	var err error
 	reader := c.reader
 	if reader == nil {
 		reader = r.Client
 	}
-	if c.uncached {
-		found, err = r.getLive(ctx, key, existing)
-	} else {
-		found, err = r.get(ctx, reader, key, existing, c.desired != nil)
-	}
+	found, err := r.get(ctx, reader, key, existing, c.desired != nil)
 	if err != nil {
 		return nil, "", fmt.Errorf("reading %s %s: %w", kind, key.Name, err)
 	}
@@ -444,6 +435,7 @@ func (r *ApplicationServerReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&networkingv1.Ingress{}).
 		Owns(&policyv1.PodDisruptionBudget{}).
 		Owns(&networkingv1.NetworkPolicy{}).
+		Owns(&corev1.ConfigMap{}).
 		Owns(&corev1.ServiceAccount{}).
 		Owns(&rbacv1.Role{}).
 		Owns(&rbacv1.RoleBinding{}).

@@ -67,7 +67,7 @@ func run(m *testing.M) int {
 	defer cancel()
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:  operator.Scheme(),
-		Cache:   operator.CacheOptions(nil, "", ""),
+		Cache:   operator.CacheOptions(nil),
 		Metrics: metricsserver.Options{BindAddress: "0"},
 	})
 	if err != nil {

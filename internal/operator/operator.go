@@ -127,9 +127,11 @@ func Scheme() *runtime.Scheme {
 }
 
 // CacheOptions restricts what the operator caches: child kinds to objects it
-// manages (its memory follows its own objects, not the cluster's), every
-// kind to the watched namespaces, and ConfigMaps to its settings ConfigMap.
-func CacheOptions(watch []string, settingsNS, settingsName string) cache.Options {
+// manages (its memory follows its own objects, not the cluster's) and every
+// kind to the watched namespaces. The settings ConfigMap has a cache of its
+// own (settingsCache): it lives in the operator's namespace, maybe outside
+// the watched ones, and is not the operator's child.
+func CacheOptions(watch []string) cache.Options {
 	managed := cache.ByObject{Label: labels.SelectorFromSet(labels.Set{v1alpha1.LabelManagedBy: v1alpha1.ManagedByValue})}
 	o := cache.Options{ByObject: map[client.Object]cache.ByObject{
 		&appsv1.Deployment{}:                     managed,
@@ -141,6 +143,7 @@ func CacheOptions(watch []string, settingsNS, settingsName string) cache.Options
 		&corev1.ServiceAccount{}:                 managed,
 		&rbacv1.Role{}:                           managed,
 		&rbacv1.RoleBinding{}:                    managed,
+		&corev1.ConfigMap{}:                      managed, // the log shipper's configuration
 		&corev1.Pod{}:                            managed, // metering targets
 	}}
 	if len(watch) > 0 {
@@ -149,13 +152,26 @@ func CacheOptions(watch []string, settingsNS, settingsName string) cache.Options
 			o.DefaultNamespaces[ns] = cache.Config{}
 		}
 	}
-	if settingsNS != "" {
-		o.ByObject[&corev1.ConfigMap{}] = cache.ByObject{
-			Namespaces: map[string]cache.Config{settingsNS: {}},
-			Field:      fields.OneTermEqualSelector("metadata.name", settingsName),
-		}
-	}
 	return o
+}
+
+// settingsCache caches the one settings ConfigMap.
+func settingsCache(mgr ctrl.Manager, namespace, name string) (cache.Cache, error) {
+	c, err := cache.New(mgr.GetConfig(), cache.Options{
+		Scheme: mgr.GetScheme(),
+		Mapper: mgr.GetRESTMapper(),
+		ByObject: map[client.Object]cache.ByObject{&corev1.ConfigMap{}: {
+			Namespaces: map[string]cache.Config{namespace: {}},
+			Field:      fields.OneTermEqualSelector("metadata.name", name),
+		}},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating the settings ConfigMap cache: %w", err)
+	}
+	if err := mgr.Add(c); err != nil {
+		return nil, fmt.Errorf("adding the settings ConfigMap cache: %w", err)
+	}
+	return c, nil
 }
 
 // Run runs the operator until ctx is done, or until a setting that needs a
@@ -198,7 +214,7 @@ func Run(ctx context.Context, o Options) error {
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                        Scheme(),
 		Logger:                        log,
-		Cache:                         CacheOptions(s.WatchNamespaces, o.SettingsNamespace, o.SettingsConfigMap),
+		Cache:                         CacheOptions(s.WatchNamespaces),
 		Metrics:                       metricsserver.Options{BindAddress: o.MetricsAddr},
 		HealthProbeBindAddress:        o.ProbeAddr,
 		LeaderElection:                o.LeaderElect,
@@ -262,7 +278,11 @@ func Run(ctx context.Context, o Options) error {
 		live.restart = func(names []string) { restart(&restartNeeded{names: names}) }
 	}
 	if o.SettingsNamespace != "" {
-		if err := mgr.Add(&settingsWatcher{cache: mgr.GetCache(), apply: live.apply,
+		sc, err := settingsCache(mgr, o.SettingsNamespace, o.SettingsConfigMap)
+		if err != nil {
+			return err
+		}
+		if err := mgr.Add(&settingsWatcher{cache: sc, apply: live.apply,
 			namespace: o.SettingsNamespace, name: o.SettingsConfigMap}); err != nil {
 			return fmt.Errorf("adding the settings watcher: %w", err)
 		}
