@@ -328,6 +328,9 @@ func (r *ApplicationServerReconciler) reconcileChild(ctx context.Context, as *v1
 		return nil, "", err
 	}
 	if found {
+		if err := r.dropStrayServicePorts(ctx, existing, c.desired); err != nil {
+			return nil, "", err
+		}
 		same, err := upToDate(intent, existing)
 		if err != nil {
 			return nil, "", err
