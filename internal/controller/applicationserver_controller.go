@@ -479,23 +479,11 @@ func (r *ApplicationServerReconciler) SetupWithManager(mgr ctrl.Manager) error {
 // operator's own objects, in the watched namespaces; its informers start
 // when a kind's API is found) and the discovery client that finds them.
 func (r *ApplicationServerReconciler) setUpOptionalKinds(mgr ctrl.Manager) error {
-	opts := cache.Options{
-		Scheme:               mgr.GetScheme(),
-		Mapper:               mgr.GetRESTMapper(),
+	c, err := r.addCache(mgr, cache.Options{
 		DefaultLabelSelector: labels.SelectorFromSet(labels.Set{v1alpha1.LabelManagedBy: v1alpha1.ManagedByValue}),
-	}
-	if len(r.WatchNamespaces) > 0 {
-		opts.DefaultNamespaces = map[string]cache.Config{}
-		for _, ns := range r.WatchNamespaces {
-			opts.DefaultNamespaces[ns] = cache.Config{}
-		}
-	}
-	c, err := cache.New(mgr.GetConfig(), opts)
+	}, "cache of ServiceMonitors and Routes")
 	if err != nil {
-		return fmt.Errorf("creating the cache of ServiceMonitors and Routes: %w", err)
-	}
-	if err := mgr.Add(c); err != nil {
-		return fmt.Errorf("adding the cache of ServiceMonitors and Routes: %w", err)
+		return err
 	}
 	r.optionalCache = c
 	dc, err := discovery.NewDiscoveryClientForConfig(mgr.GetConfig())
@@ -513,15 +501,10 @@ func (r *ApplicationServerReconciler) setUpOptionalKinds(mgr ctrl.Manager) error
 	return nil
 }
 
-// setUpConfigWatch creates the metadata-only cache of ConfigMaps and Secrets
-// (see confighash.go), runs it with the manager, and indexes the
-// ApplicationServers by what they reference.
-func (r *ApplicationServerReconciler) setUpConfigWatch(mgr ctrl.Manager) error {
-	opts := cache.Options{
-		Scheme:           mgr.GetScheme(),
-		Mapper:           mgr.GetRESTMapper(),
-		DefaultTransform: metadataOnly,
-	}
+// addCache creates a cache of the watched namespaces beside the manager's
+// and runs it with the manager.
+func (r *ApplicationServerReconciler) addCache(mgr ctrl.Manager, opts cache.Options, what string) (cache.Cache, error) {
+	opts.Scheme, opts.Mapper = mgr.GetScheme(), mgr.GetRESTMapper()
 	if len(r.WatchNamespaces) > 0 {
 		opts.DefaultNamespaces = map[string]cache.Config{}
 		for _, ns := range r.WatchNamespaces {
@@ -530,10 +513,21 @@ func (r *ApplicationServerReconciler) setUpConfigWatch(mgr ctrl.Manager) error {
 	}
 	c, err := cache.New(mgr.GetConfig(), opts)
 	if err != nil {
-		return fmt.Errorf("creating the ConfigMap and Secret metadata cache: %w", err)
+		return nil, fmt.Errorf("creating the %s: %w", what, err)
 	}
 	if err := mgr.Add(c); err != nil {
-		return fmt.Errorf("adding the ConfigMap and Secret metadata cache: %w", err)
+		return nil, fmt.Errorf("adding the %s: %w", what, err)
+	}
+	return c, nil
+}
+
+// setUpConfigWatch creates the metadata-only cache of ConfigMaps and Secrets
+// (see confighash.go), runs it with the manager, and indexes the
+// ApplicationServers by what they reference.
+func (r *ApplicationServerReconciler) setUpConfigWatch(mgr ctrl.Manager) error {
+	c, err := r.addCache(mgr, cache.Options{DefaultTransform: metadataOnly}, "ConfigMap and Secret metadata cache")
+	if err != nil {
+		return err
 	}
 	r.configCache = c
 	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1alpha1.ApplicationServer{}, configRefsIndex, r.configRefs); err != nil {

@@ -76,17 +76,7 @@ func MeteringTargets(c client.Reader) metering.TargetSource {
 			if err := c.List(ctx, pods, client.InNamespace(as.Namespace), client.MatchingLabels(resources.SelectorLabels(as))); err != nil {
 				return nil, fmt.Errorf("listing pods of %s/%s: %w", as.Namespace, as.Name, err)
 			}
-			m := as.Spec.Server.Metering
-			scheme, port, path := m.Scheme, m.Port, m.Path
-			if scheme == "" {
-				scheme = "https"
-			}
-			if port == 0 {
-				port = 8443
-			}
-			if path == "" {
-				path = "/metrics"
-			}
+			scheme, port, path := resources.MetricsEndpoint(as.Spec.Server.Metering)
 			for j := range pods.Items {
 				p := &pods.Items[j]
 				if p.Status.PodIP == "" || !p.DeletionTimestamp.IsZero() || !podReady(p) {

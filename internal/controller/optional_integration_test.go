@@ -3,17 +3,14 @@
 package controller_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
-	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/appserver-operator/appserver-operator/api/v1alpha1"
 )
@@ -37,18 +34,7 @@ func TestMissingFileMountShowsAsDegraded(t *testing.T) {
 		}
 		return nil
 	})
-	eventually(t, wait, "a Warning event", func() error {
-		list := &eventsv1.EventList{}
-		if err := k8s.List(context.Background(), list, client.InNamespace(ns)); err != nil {
-			return err
-		}
-		for _, e := range list.Items {
-			if e.Reason == v1alpha1.ReasonReferenceNotFound && e.Type == corev1.EventTypeWarning && strings.Contains(e.Note, "app-config") {
-				return nil
-			}
-		}
-		return errors.New("no ReferenceNotFound event")
-	})
+	waitWarningEvent(t, as, v1alpha1.ReasonReferenceNotFound, "app-config")
 
 	// The ConfigMap appears (the metadata watch wakes the server): now the
 	// Secret is named.

@@ -515,17 +515,24 @@ func TestChildNotOwnedIsLeftAlone(t *testing.T) {
 	if metav1.GetControllerOf(svc) != nil || svc.Spec.Ports[0].Port != 80 || svc.Spec.Selector["app"] != "theirs" || len(svc.ManagedFields) != 1 {
 		t.Errorf("someone else's Service was touched: %+v", svc)
 	}
-	eventually(t, wait, "a Warning event", func() error {
+	waitWarningEvent(t, as, "ChildNotOwned", "")
+}
+
+// waitWarningEvent waits for a Warning event about as with reason whose note
+// contains note.
+func waitWarningEvent(t *testing.T, as *v1alpha1.ApplicationServer, reason, note string) {
+	t.Helper()
+	eventually(t, wait, "a Warning event "+reason, func() error {
 		list := &eventsv1.EventList{}
-		if err := k8s.List(context.Background(), list, client.InNamespace(ns)); err != nil {
+		if err := k8s.List(context.Background(), list, client.InNamespace(as.Namespace)); err != nil {
 			return err
 		}
 		for _, e := range list.Items {
-			if e.Reason == "ChildNotOwned" && e.Type == corev1.EventTypeWarning && e.Regarding.Name == as.Name {
+			if e.Reason == reason && e.Type == corev1.EventTypeWarning && e.Regarding.Name == as.Name && strings.Contains(e.Note, note) {
 				return nil
 			}
 		}
-		return fmt.Errorf("no ChildNotOwned event among %d", len(list.Items))
+		return fmt.Errorf("no %s event among %d", reason, len(list.Items))
 	})
 }
 
@@ -715,18 +722,7 @@ func TestMissingConfigMapShowsAsDegraded(t *testing.T) {
 		}
 		return nil
 	})
-	eventually(t, wait, "a Warning event", func() error {
-		list := &eventsv1.EventList{}
-		if err := k8s.List(context.Background(), list, client.InNamespace(ns)); err != nil {
-			return err
-		}
-		for _, e := range list.Items {
-			if e.Reason == v1alpha1.ReasonContainerConfigError && e.Type == corev1.EventTypeWarning && strings.Contains(e.Note, "app-env") {
-				return nil
-			}
-		}
-		return errors.New("no CreateContainerConfigError event")
-	})
+	waitWarningEvent(t, as, v1alpha1.ReasonContainerConfigError, "app-env")
 
 	// The ConfigMap appears and the container starts: no longer Degraded.
 	pod.Status.ContainerStatuses[0].State = corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.Now()}}

@@ -20,6 +20,26 @@ func ServiceMonitorWanted(as *v1alpha1.ApplicationServer) bool {
 	return m != nil && m.ServiceMonitor != nil && m.ServiceMonitor.Enabled
 }
 
+// MetricsEndpoint is where the server serves its metrics: the scheme, port
+// and path of spec.server.metering, with their defaults (https, 8443,
+// /metrics) where unset.
+func MetricsEndpoint(m *v1alpha1.MeteringSpec) (scheme string, port int32, path string) {
+	scheme, port, path = "https", 8443, "/metrics"
+	if m == nil {
+		return scheme, port, path
+	}
+	if m.Scheme != "" {
+		scheme = m.Scheme
+	}
+	if m.Port != 0 {
+		port = m.Port
+	}
+	if m.Path != "" {
+		path = m.Path
+	}
+	return scheme, port, path
+}
+
 // ServiceMonitor builds the ServiceMonitor that has Prometheus scrape the
 // server's own metrics endpoint (spec.server.metering's scheme, port and
 // path) on every pod behind the server's Service, or returns nil when
@@ -30,16 +50,7 @@ func ServiceMonitor(as *v1alpha1.ApplicationServer) *unstructured.Unstructured {
 	}
 	m := as.Spec.Server.Metering
 	sm := m.ServiceMonitor
-	scheme, port, path := m.Scheme, m.Port, m.Path
-	if scheme == "" {
-		scheme = "https"
-	}
-	if port == 0 {
-		port = 8443
-	}
-	if path == "" {
-		path = "/metrics"
-	}
+	scheme, port, path := MetricsEndpoint(m)
 	endpoint := map[string]any{"scheme": scheme, "path": path}
 	// By the service port's name when one leads to the metrics port (the
 	// Prometheus Operator's preferred way), else by the container port.

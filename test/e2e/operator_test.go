@@ -117,6 +117,22 @@ func (p *operatorProcess) requests(t *testing.T) map[string]float64 {
 	return out
 }
 
+// settle waits until the operator's write counter has not moved for quiet.
+func (p *operatorProcess) settle(t *testing.T, quiet time.Duration) {
+	t.Helper()
+	last, since := -1.0, time.Now()
+	eventually(t, time.Minute, "the operator's writes to settle", func() error {
+		w := writesOf(p.requests(t))
+		if w != last {
+			last, since = w, time.Now()
+		}
+		if time.Since(since) < quiet {
+			return fmt.Errorf("writes moved recently (%v)", w)
+		}
+		return nil
+	})
+}
+
 func writesOf(req map[string]float64) float64 {
 	return req["POST"] + req["PUT"] + req["PATCH"] + req["DELETE"]
 }
@@ -327,17 +343,7 @@ func TestOperatorMakesNoWritesAtRest(t *testing.T) {
 
 	// The last status writes may still be in flight: wait until the write
 	// counter stops moving for 5 s before opening the window.
-	last, stableSince := -1.0, time.Now()
-	eventually(t, time.Minute, "writes to settle", func() error {
-		w := writesOf(p.requests(t))
-		if w != last {
-			last, stableSince = w, time.Now()
-		}
-		if time.Since(stableSince) < 5*time.Second {
-			return fmt.Errorf("writes moved recently (%v)", w)
-		}
-		return nil
-	})
+	p.settle(t, 5*time.Second)
 	before := p.requests(t)
 	t.Logf("after convergence of %d ApplicationServers: %v writes in all (%.1f per server)", n, writesOf(before), writesOf(before)/n)
 	window := 60 * time.Second

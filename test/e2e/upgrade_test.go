@@ -78,22 +78,6 @@ func deploymentStates(t *testing.T, ns string) map[string]deploymentState {
 	return out
 }
 
-// settle waits until the operator's write counter has not moved for 3 s.
-func (p *operatorProcess) settle(t *testing.T) {
-	t.Helper()
-	last, since := -1.0, time.Now()
-	eventually(t, time.Minute, "the operator's writes to settle", func() error {
-		w := writesOf(p.requests(t))
-		if w != last {
-			last, since = w, time.Now()
-		}
-		if time.Since(since) < 3*time.Second {
-			return fmt.Errorf("writes moved recently (%v)", w)
-		}
-		return nil
-	})
-}
-
 // TestUpgradeRestartsNothing: servers converged by one build of the
 // operator; the operator stopped (uninstalled: the CRD and the servers
 // stay); their children keep running; another build (another version
@@ -134,7 +118,7 @@ func TestUpgradeRestartsNothing(t *testing.T) {
 		}
 		return nil
 	})
-	old.settle(t)
+	old.settle(t, 3*time.Second)
 	converged := time.Since(start)
 
 	// Uninstall: the operator stops; nothing owns a lease or watches. The
@@ -193,7 +177,7 @@ func TestUpgradeRestartsNothing(t *testing.T) {
 		}
 		return nil
 	})
-	upgraded.settle(t)
+	upgraded.settle(t, 3*time.Second)
 
 	// Zero writes to Deployments: no event in the watch, and each one as it
 	// was (same object, resourceVersion, generation and pod template).
