@@ -3,6 +3,8 @@ package controller
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
@@ -48,29 +50,39 @@ var (
 	configMapGVK = schema.GroupVersionKind{Version: "v1", Kind: "ConfigMap"}
 )
 
-// configDigests remembers, per referenced object, the digest of its data and
-// the resourceVersion it was computed at.
+// configDigests remembers, per referenced object, the digest of its data,
+// the names of its keys (fileMounts name one) and the resourceVersion they
+// were computed at.
 type configDigests struct {
 	mu sync.Mutex
 	m  map[string]digestAt
 }
 
-type digestAt struct{ resourceVersion, digest string }
+type digestAt struct {
+	resourceVersion, digest string
+	keys                    []string // sorted
+}
 
-func (c *configDigests) get(key, rv string) (string, bool) {
+// has reports whether the object has the key.
+func (d digestAt) has(key string) bool {
+	_, ok := slices.BinarySearch(d.keys, key)
+	return ok
+}
+
+func (c *configDigests) get(key, rv string) (digestAt, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	d, ok := c.m[key]
-	return d.digest, ok && d.resourceVersion == rv
+	return d, ok && d.resourceVersion == rv
 }
 
-func (c *configDigests) put(key, rv, digest string) {
+func (c *configDigests) put(key string, d digestAt) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil {
 		c.m = map[string]digestAt{}
 	}
-	c.m[key] = digestAt{rv, digest}
+	c.m[key] = d
 }
 
 func (c *configDigests) forget(key string) {
@@ -110,6 +122,14 @@ func (r *ApplicationServerReconciler) configHash(ctx context.Context, as *v1alph
 }
 
 func (r *ApplicationServerReconciler) configDigest(ctx context.Context, namespace string, ref resources.ConfigRef) (string, error) {
+	c, _, err := r.configContent(ctx, namespace, ref)
+	return c.digest, err
+}
+
+// configContent returns the digest and key names of a referenced ConfigMap
+// or Secret, read from the API server only when its resourceVersion moved;
+// found is false (and the digest "") when it does not exist.
+func (r *ApplicationServerReconciler) configContent(ctx context.Context, namespace string, ref resources.ConfigRef) (c digestAt, found bool, err error) {
 	key := client.ObjectKey{Namespace: namespace, Name: ref.Name}
 	cacheKey := namespace + "/" + ref.String()
 	gvk := configMapGVK
@@ -121,15 +141,16 @@ func (r *ApplicationServerReconciler) configDigest(ctx context.Context, namespac
 	if err := r.configCache.Get(ctx, key, m); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.digests.forget(cacheKey)
-			return "", nil
+			return digestAt{}, false, nil
 		}
-		return "", fmt.Errorf("reading %s metadata: %w", ref, err)
+		return digestAt{}, false, fmt.Errorf("reading %s metadata: %w", ref, err)
 	}
 	if d, ok := r.digests.get(cacheKey, m.ResourceVersion); ok {
-		return d, nil
+		return d, true, nil
 	}
 	var (
 		data map[string][]byte
+		keys []string
 		rv   string
 	)
 	switch ref.Kind {
@@ -137,31 +158,35 @@ func (r *ApplicationServerReconciler) configDigest(ctx context.Context, namespac
 		s := &corev1.Secret{}
 		if err := r.APIReader.Get(ctx, key, s); err != nil {
 			if apierrors.IsNotFound(err) {
-				return "", nil
+				return digestAt{}, false, nil
 			}
-			return "", fmt.Errorf("reading %s: %w", ref, err)
+			return digestAt{}, false, fmt.Errorf("reading %s: %w", ref, err)
 		}
 		data, rv = s.Data, s.ResourceVersion
+		keys = slices.Collect(maps.Keys(s.Data))
 	default:
 		cm := &corev1.ConfigMap{}
 		if err := r.APIReader.Get(ctx, key, cm); err != nil {
 			if apierrors.IsNotFound(err) {
-				return "", nil
+				return digestAt{}, false, nil
 			}
-			return "", fmt.Errorf("reading %s: %w", ref, err)
+			return digestAt{}, false, fmt.Errorf("reading %s: %w", ref, err)
 		}
 		data = make(map[string][]byte, len(cm.Data)+len(cm.BinaryData))
 		for k, v := range cm.Data {
 			data[k] = []byte(v)
+			keys = append(keys, k)
 		}
 		for k, v := range cm.BinaryData {
 			data["binary:"+k] = v
+			keys = append(keys, k)
 		}
 		rv = cm.ResourceVersion
 	}
-	d := resources.DataDigest(data)
-	r.digests.put(cacheKey, rv, d)
-	return d, nil
+	slices.Sort(keys)
+	c = digestAt{resourceVersion: rv, digest: resources.DataDigest(data), keys: keys}
+	r.digests.put(cacheKey, c)
+	return c, true, nil
 }
 
 // configRefs are the index values of an ApplicationServer: the ConfigMaps

@@ -4,11 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-
 	"github.com/appserver-operator/appserver-operator/api/v1alpha1"
 	"github.com/appserver-operator/appserver-operator/internal/resources"
 )
@@ -21,7 +16,9 @@ import (
 // is read, and the cache's events wake the server when the object appears.
 
 // missingFileMounts returns a message naming the first fileMounts entry
-// whose ConfigMap or Secret does not exist, or "".
+// whose ConfigMap or Secret, or its key, does not exist, or "". The key
+// names come with the content digests of confighash.go: the data is read
+// once per resourceVersion, and only the digest and the key names are kept.
 func (r *ApplicationServerReconciler) missingFileMounts(ctx context.Context, as *v1alpha1.ApplicationServer) (string, error) {
 	fm := as.Spec.Server.FileMounts
 	if fm == nil || r.configCache == nil {
@@ -29,19 +26,21 @@ func (r *ApplicationServerReconciler) missingFileMounts(ctx context.Context, as 
 	}
 	for _, l := range []struct {
 		field string
-		gvk   schema.GroupVersionKind
+		kind  resources.ConfigKind
 		items []v1alpha1.FileMount
-	}{{"configMaps", configMapGVK, fm.ConfigMaps}, {"secrets", secretGVK, fm.Secrets}} {
+	}{{"configMaps", resources.KindConfigMap, fm.ConfigMaps}, {"secrets", resources.KindSecret, fm.Secrets}} {
 		for i, m := range l.items {
-			obj := &metav1.PartialObjectMetadata{}
-			obj.SetGroupVersionKind(l.gvk)
-			err := r.configCache.Get(ctx, client.ObjectKey{Namespace: as.Namespace, Name: m.Name}, obj)
-			if apierrors.IsNotFound(err) {
-				return fmt.Sprintf("spec.server.fileMounts.%s[%d]: %s %q not found; the pods cannot mount %s until it exists",
-					l.field, i, l.gvk.Kind, m.Name, m.Path), nil
-			}
+			c, found, err := r.configContent(ctx, as.Namespace, resources.ConfigRef{Kind: l.kind, Name: m.Name})
 			if err != nil {
-				return "", fmt.Errorf("looking up %s %s of spec.server.fileMounts: %w", l.gvk.Kind, m.Name, err)
+				return "", fmt.Errorf("looking up %s %s of spec.server.fileMounts: %w", l.kind, m.Name, err)
+			}
+			if !found {
+				return fmt.Sprintf("spec.server.fileMounts.%s[%d]: %s %q not found; the pods cannot mount %s until it exists",
+					l.field, i, l.kind, m.Name, m.Path), nil
+			}
+			if !c.has(m.Key) {
+				return fmt.Sprintf("spec.server.fileMounts.%s[%d]: %s %q has no key %q; the pods cannot mount %s until it does",
+					l.field, i, l.kind, m.Name, m.Key, m.Path), nil
 			}
 		}
 	}

@@ -3,6 +3,7 @@
 package controller_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -15,8 +16,9 @@ import (
 	"github.com/appserver-operator/appserver-operator/api/v1alpha1"
 )
 
-// A fileMounts ConfigMap or Secret that does not exist: Degraded naming the
-// field and the object, one Warning event; cleared when it appears.
+// A fileMounts ConfigMap or Secret, or its key, that does not exist:
+// Degraded naming the field, the object and the key, one Warning event;
+// cleared when it appears.
 func TestMissingFileMountShowsAsDegraded(t *testing.T) {
 	ns := newNamespace(t)
 	as := sample(t, "appserver_v1alpha1_applicationserver_simple.yaml", ns)
@@ -45,7 +47,19 @@ func TestMissingFileMountShowsAsDegraded(t *testing.T) {
 		}
 		return nil
 	})
-	create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "app-keystore", Namespace: ns}, Data: map[string][]byte{"ks.p12": []byte("x")}})
+	// The Secret appears without the key: the key is named.
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "app-keystore", Namespace: ns}, Data: map[string][]byte{"other.p12": []byte("x")}}
+	create(t, secret)
+	waitStatus(t, as, "Degraded naming the key", func(as *v1alpha1.ApplicationServer) error {
+		if msg := condition(as, v1alpha1.ConditionDegraded).Message; !strings.Contains(msg, `spec.server.fileMounts.secrets[0]: Secret "app-keystore" has no key "ks.p12"`) {
+			return fmt.Errorf("message %q does not name the field, the Secret and the key", msg)
+		}
+		return nil
+	})
+	secret.Data["ks.p12"] = []byte("x")
+	if err := k8s.Update(context.Background(), secret); err != nil {
+		t.Fatal(err)
+	}
 	waitStatus(t, as, "Degraded to clear", func(as *v1alpha1.ApplicationServer) error {
 		return wantCondition(as, v1alpha1.ConditionDegraded, metav1.ConditionFalse, v1alpha1.ReasonAsExpected)
 	})
