@@ -60,6 +60,7 @@ var conditionReason = regexp.MustCompile(`^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])
 
 // +kubebuilder:rbac:groups=appserver.dev,resources=applicationservers,verbs=get;list;watch
 // +kubebuilder:rbac:groups=appserver.dev,resources=applicationservers/status,verbs=get;patch;update
+// +kubebuilder:rbac:groups=appserver.dev,resources=applicationservers/finalizers,verbs=update
 // +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups="",resources=services,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;list;watch;create;patch;delete

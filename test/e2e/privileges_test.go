@@ -39,6 +39,11 @@ var (
 	operatorGrant = []string{
 		"applicationservers.appserver.dev: get,list,watch",
 		"applicationservers.appserver.dev/status: get,patch,update",
+		// The children's owner references block their owner's deletion
+		// (blockOwnerDeletion); OpenShift's OwnerReferencesPermission-
+		// Enforcement admits that only from who may update the owner's
+		// finalizers. The operator sets no finalizer.
+		"applicationservers.appserver.dev/finalizers: update",
 		// Config rollouts (issue 11): a metadata-only watch (list, watch)
 		// of ConfigMaps and Secrets, whose data the operator never caches,
 		// and get to hash the data of those a server's pods reference when
