@@ -28,10 +28,7 @@ func withUserPodExtras(as *v1alpha1.ApplicationServer, spec *corev1.PodSpec) {
 		c.Args = slices.Clone(d.Args.Server)
 	}
 	for _, p := range d.Ports {
-		if p.Protocol == "" {
-			p.Protocol = corev1.ProtocolTCP
-		}
-		c.Ports = append(c.Ports, p)
+		addPort(c, p)
 	}
 	for _, s := range cloneAll(d.Sidecars) {
 		s.RestartPolicy = ptr.To(corev1.ContainerRestartPolicyAlways)

@@ -1,6 +1,8 @@
 package resources
 
 import (
+	"slices"
+
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
@@ -47,4 +49,20 @@ func protocol(p v1alpha1.ServicePort) corev1.Protocol {
 		return corev1.ProtocolTCP
 	}
 	return p.Protocol
+}
+
+// addPort declares a port of the container unless it declares that number
+// and protocol already (admission rejects such a spec; the builders stay
+// total): a Service port may target the session replication port, and the
+// same port may come twice from an unadmitted spec.deployment.ports.
+func addPort(c *corev1.Container, p corev1.ContainerPort) {
+	if p.Protocol == "" {
+		p.Protocol = corev1.ProtocolTCP
+	}
+	if slices.ContainsFunc(c.Ports, func(o corev1.ContainerPort) bool {
+		return o.ContainerPort == p.ContainerPort && o.Protocol == p.Protocol
+	}) {
+		return
+	}
+	c.Ports = append(c.Ports, p)
 }

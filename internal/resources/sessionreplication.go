@@ -1,7 +1,6 @@
 package resources
 
 import (
-	"slices"
 	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
@@ -138,14 +137,8 @@ func withSessionReplication(c *corev1.Container, as *v1alpha1.ApplicationServer)
 	if sr == nil {
 		return
 	}
-	// A Service port may already target the cluster port: a container
-	// declares each port once (the peers Service targets it by number).
-	port := peersPort(sr)
-	if !slices.ContainsFunc(c.Ports, func(p corev1.ContainerPort) bool {
-		return p.ContainerPort == port && p.Protocol == corev1.ProtocolTCP
-	}) {
-		c.Ports = append(c.Ports, corev1.ContainerPort{Name: PeersPortName, ContainerPort: port, Protocol: corev1.ProtocolTCP})
-	}
+	// The peers Service targets the cluster port by number.
+	addPort(c, corev1.ContainerPort{Name: PeersPortName, ContainerPort: peersPort(sr), Protocol: corev1.ProtocolTCP})
 	c.Env = append(c.Env,
 		corev1.EnvVar{Name: EnvDatagridType, Value: "infinispan"},
 		corev1.EnvVar{Name: EnvUseJmxAgent, Value: strconv.FormatBool(sr.UseJmxAgent)},
