@@ -3,6 +3,7 @@ package resources
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"path"
@@ -162,7 +163,7 @@ func LogShipperConfig(as *v1alpha1.ApplicationServer) string {
 			},
 		},
 	}
-	out, err := yaml.Marshal(cfg)
+	out, err := marshalYAML(cfg)
 	if err != nil { // maps of strings, numbers and bools always marshal
 		panic(fmt.Sprintf("marshalling the log-shipper config: %v", err))
 	}
@@ -419,4 +420,25 @@ func logShipperResources(as *v1alpha1.ApplicationServer) corev1.ResourceRequirem
 		},
 		Limits: corev1.ResourceList{corev1.ResourceMemory: logShipperDefaultMemoryLimit},
 	}
+}
+
+// marshalYAML is yaml.Marshal for any string a user may write.
+// sigs.k8s.io/yaml writes JSON and reads it back as YAML, and YAML refuses
+// some characters JSON leaves raw (DEL, the C1 controls but NEL, U+FFFE and
+// U+FFFF; FuzzLogShipperConfig found DEL in an extra attribute): they are
+// escaped in the JSON first, and the YAML emitter escapes them again.
+func marshalYAML(v any) ([]byte, error) {
+	j, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var b strings.Builder
+	for _, r := range string(j) {
+		if r == 0x7f || (r >= 0x80 && r <= 0x9f && r != 0x85) || r == 0xfffe || r == 0xffff {
+			fmt.Fprintf(&b, `\u%04x`, r)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return yaml.JSONToYAML([]byte(b.String()))
 }

@@ -57,6 +57,8 @@ func FuzzLogShipperConfig(f *testing.F) {
 		bit := func(n uint) bool { return flags&(1<<n) != 0 }
 		// The API server decodes JSON: a string is valid UTF-8 by then.
 		pattern, attrKey, attrVal = validUTF8(pattern), validUTF8(attrKey), validUTF8(attrVal)
+		host, esPath, index, endpoint = validUTF8(host), validUTF8(esPath), validUTF8(index), validUTF8(endpoint)
+		logPath, name = validUTF8(logPath), validUTF8(name)
 		if !schema.admits("name", name) {
 			name = "fuzz"
 		}
