@@ -65,6 +65,11 @@ var propertyOptions = resources.Options{
 var failsOnlyAtApply = []string{
 	"provided port is not in the valid range",
 	"provided port is already allocated",
+	// A nodePort outside the range makes a dry-run create of a
+	// LoadBalancer Service with externalTrafficPolicy Local allocate
+	// healthCheckNodePort past it (65536 after 65535): the same cause,
+	// reported on another field.
+	"spec.healthCheckNodePort: Invalid value: 65536",
 }
 
 type propertyStats struct {

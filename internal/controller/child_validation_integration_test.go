@@ -130,6 +130,10 @@ var childAdmissionCases = []admissionCase{
 		set(o, "spec.server.persistence", map[string]any{"claimName": "data", "mountPath": "/data"})
 		set(o, "spec.server.application.logs", []any{"/data/server.log"})
 	}, []string{"spec.server.application.logs: a log directory is mounted for the log shipper and must differ from spec.server.persistence.mountPath"}},
+	{"log directory on the replacement volume", func(o map[string]any) {
+		set(o, "spec.server.replacement", map[string]any{"persistentVolumeClaimName": "cfg"})
+		set(o, "spec.server.application.logs", []any{"/opt/WebOTX/pv/x.log"})
+	}, []string{"spec.server.application.logs: a log directory is mounted for the log shipper and must differ from /opt/WebOTX/pv, where spec.server.replacement mounts its volume"}},
 	{"sidecar without an image", func(o map[string]any) {
 		set(o, "spec.deployment.sidecars", []any{map[string]any{"name": "proxy"}})
 	}, []string{"spec.deployment.sidecars[].image is required"}},
