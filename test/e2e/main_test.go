@@ -19,11 +19,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr/funcr"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/appserver-operator/appserver-operator/internal/operator"
 	"github.com/appserver-operator/appserver-operator/internal/testutil"
@@ -52,6 +54,12 @@ func TestMain(m *testing.M) {
 
 func run(m *testing.M) int {
 	root, _ = filepath.Abs("../..")
+	// The tests' own client logs what the API server warns about (a
+	// deprecated field, a Pod Security warning) to stderr, not a stack trace
+	// about an unset logger.
+	ctrllog.SetLogger(funcr.New(func(prefix, args string) {
+		fmt.Fprintln(os.Stderr, "e2e client:", prefix, args)
+	}, funcr.Options{}))
 	// A cluster left behind by an interrupted run is removed first.
 	_ = clusterCmd("down")
 	if err := clusterCmd("up"); err != nil {
