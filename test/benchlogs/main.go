@@ -32,6 +32,7 @@ func main() {
 	rates := flag.String("rates", "1000,10000", "lines per second, comma-separated")
 	duration := flag.Duration("duration", 60*time.Second, "how long each rate is written")
 	bin := flag.String("bin", "bin", "directory with appserver-log-shipper and victoria-logs")
+	memLimit := flag.Int("memory-limit", 64, "the shipper container's memory limit in MiB: GOMEMLIMIT and the memory_limiter follow it as the operator sets them")
 	flag.Parse()
 	fmt.Println("| lines/s written | lines/s delivered | lag p99 | shipper peak RSS | shipper CPU |")
 	fmt.Println("|---|---|---|---|---|")
@@ -40,7 +41,7 @@ func main() {
 		if err != nil {
 			fail(err)
 		}
-		res, err := run(*bin, rate, *duration)
+		res, err := run(*bin, rate, *duration, *memLimit)
 		if err != nil {
 			fail(err)
 		}
@@ -82,7 +83,7 @@ receivers:
     poll_interval: 200ms
     multiline: {line_start_pattern: '^\d{4}-\d{2}-\d{2} '}
 processors:
-  memory_limiter: {check_interval: 1s, limit_mib: 51, spike_limit_mib: 12}
+  memory_limiter: {check_interval: 1s, limit_mib: %[3]d, spike_limit_mib: %[4]d}
   resource:
     attributes:
     - {key: service.name, value: bench, action: upsert}
@@ -100,7 +101,7 @@ service:
     logs: {receivers: [filelog], processors: [memory_limiter, resource], exporters: [elasticsearch]}
 `
 
-func run(bin string, rate int, d time.Duration) (result, error) {
+func run(bin string, rate int, d time.Duration, memLimitMiB int) (result, error) {
 	dir, err := os.MkdirTemp("", "benchlogs-")
 	if err != nil {
 		return result{}, err
@@ -132,11 +133,11 @@ func run(bin string, rate int, d time.Duration) (result, error) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	cfg := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(config, dir, addr)), 0o600); err != nil {
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(config, dir, addr, max(memLimitMiB*80/100, 8), max(memLimitMiB*20/100, 2))), 0o600); err != nil {
 		return result{}, err
 	}
 	sh := exec.Command(filepath.Join(bin, "appserver-log-shipper"), "--config="+cfg)
-	sh.Env = append(os.Environ(), "GOMEMLIMIT=67108864")
+	sh.Env = append(os.Environ(), fmt.Sprintf("GOMEMLIMIT=%d", memLimitMiB<<20))
 	if err := sh.Start(); err != nil {
 		return result{}, err
 	}
