@@ -168,7 +168,10 @@ func (r *ApplicationServerReconciler) Reconcile(ctx context.Context, req ctrl.Re
 		return ctrl.Result{}, nil // the garbage collector deletes the children
 	}
 
-	var o observation
+	var (
+		o    observation
+		done changes
+	)
 	opts := r.serverOptions(ctx, as)
 	o.operatorImageMissing = len(as.Spec.DependsOn) > 0 && opts.OperatorImage == ""
 	for _, c := range children(as, opts) {
@@ -178,7 +181,7 @@ func (r *ApplicationServerReconciler) Reconcile(ctx context.Context, req ctrl.Re
 			o.applyErr = errors.Join(o.applyErr, err)
 			continue
 		}
-		obj, notOwned, err := r.reconcileChild(ctx, as, c)
+		obj, notOwned, err := r.reconcileChild(ctx, as, c, &done)
 		switch {
 		case err != nil:
 			o.applyErr = errors.Join(o.applyErr, err)
@@ -190,7 +193,8 @@ func (r *ApplicationServerReconciler) Reconcile(ctx context.Context, req ctrl.Re
 		}
 	}
 
-	r.reconcileOptionalChildren(ctx, as, &o)
+	r.reconcileOptionalChildren(ctx, as, &o, &done)
+	done.report(r, as)
 	if msg, err := r.missingFileMounts(ctx, as); err != nil {
 		o.applyErr = errors.Join(o.applyErr, err)
 	} else if o.missingReference = msg; msg != "" && !degradedFor(as, v1alpha1.ReasonReferenceNotFound) {
@@ -241,7 +245,7 @@ func (r *ApplicationServerReconciler) Reconcile(ctx context.Context, req ctrl.Re
 // API may be absent. Discovery is asked only for a child the spec wants;
 // a child it does not want is looked for only when its API is known to be
 // served (none can have been made otherwise).
-func (r *ApplicationServerReconciler) reconcileOptionalChildren(ctx context.Context, as *v1alpha1.ApplicationServer, o *observation) {
+func (r *ApplicationServerReconciler) reconcileOptionalChildren(ctx context.Context, as *v1alpha1.ApplicationServer, o *observation, done *changes) {
 	if r.apis == nil {
 		return
 	}
@@ -264,7 +268,7 @@ func (r *ApplicationServerReconciler) reconcileOptionalChildren(ctx context.Cont
 		if oc.desired != nil {
 			c.desired = oc.desired
 		}
-		_, notOwned, err := r.reconcileChild(ctx, as, c)
+		_, notOwned, err := r.reconcileChild(ctx, as, c, done)
 		switch {
 		case err != nil:
 			o.applyErr = errors.Join(o.applyErr, err)
@@ -274,10 +278,11 @@ func (r *ApplicationServerReconciler) reconcileOptionalChildren(ctx context.Cont
 	}
 }
 
-// reconcileChild creates, updates or deletes one child. It returns the child
-// as it now is (nil when absent), or the "Kind name" of an object in the way
-// that the ApplicationServer does not own.
-func (r *ApplicationServerReconciler) reconcileChild(ctx context.Context, as *v1alpha1.ApplicationServer, c child) (client.Object, string, error) {
+// reconcileChild creates, updates or deletes one child, and notes what it
+// did in done. It returns the child as it now is (nil when absent), or the
+// "Kind name" of an object in the way that the ApplicationServer does not
+// own.
+func (r *ApplicationServerReconciler) reconcileChild(ctx context.Context, as *v1alpha1.ApplicationServer, c child, done *changes) (client.Object, string, error) {
 	existing := c.empty()
 	kind := c.kind
 	key := client.ObjectKey{Namespace: as.Namespace, Name: as.Name}
@@ -288,9 +293,32 @@ func (r *ApplicationServerReconciler) reconcileChild(ctx context.Context, as *v1
 	if reader == nil {
 		reader = r.Client
 	}
-	found, err := r.get(ctx, reader, key, existing, c.desired != nil)
+	found, err := r.get(ctx, reader, key, existing)
 	if err != nil {
 		return nil, "", fmt.Errorf("reading %s %s: %w", kind, key.Name, err)
+	}
+	if !found && c.desired != nil {
+		// The cache holds only objects labelled as ours. Most often a child
+		// missing there does not exist yet: create it without asking the
+		// API server first. Only when an object of that name exists (the
+		// create-only apply is refused) is it read, to tell someone else's
+		// object from one of ours the cache does not hold (yet).
+		intent, err := r.intent(as, c)
+		if err != nil {
+			return nil, "", err
+		}
+		applied, err := r.apply(ctx, as, c, key, intent, true)
+		if err != nil {
+			return nil, "", err
+		}
+		if applied != nil {
+			log.FromContext(ctx).Info("Created child", "kind", kind, "child", klog.KObj(applied))
+			done.created = append(done.created, kind+" "+key.Name)
+			return applied, "", nil
+		}
+		if found, err = r.getLive(ctx, key, existing); err != nil {
+			return nil, "", fmt.Errorf("reading %s %s: %w", kind, key.Name, err)
+		}
 	}
 	if found && !metav1.IsControlledBy(existing, as) {
 		// Warn once, when the server becomes degraded for it, not at every
@@ -314,24 +342,21 @@ func (r *ApplicationServerReconciler) reconcileChild(ctx context.Context, as *v1
 			}
 			return nil, "", err
 		}
-		r.Recorder.Eventf(as, existing, corev1.EventTypeNormal, EventDeleted, "Delete", "Deleted %s %s: no longer in the spec", kind, key.Name)
+		done.deleted = append(done.deleted, kind+" "+key.Name)
 		return nil, "", nil
 	}
 
 	if found {
 		keepReplicasUntilTheHPAHasThem(c.desired, existing)
+		if err := r.dropStrayServicePorts(ctx, existing, c.desired); err != nil {
+			return nil, "", err
+		}
 	}
-	if err := controllerutil.SetControllerReference(as, c.desired, r.Scheme); err != nil {
-		return nil, "", fmt.Errorf("setting owner of %s %s: %w", kind, key.Name, err)
-	}
-	intent, err := applyIntent(c.desired)
+	intent, err := r.intent(as, c)
 	if err != nil {
 		return nil, "", err
 	}
 	if found {
-		if err := r.dropStrayServicePorts(ctx, existing, c.desired); err != nil {
-			return nil, "", err
-		}
 		same, err := upToDate(intent, existing)
 		if err != nil {
 			return nil, "", err
@@ -341,9 +366,50 @@ func (r *ApplicationServerReconciler) reconcileChild(ctx context.Context, as *v1
 			return existing, "", nil
 		}
 	}
-	if err := r.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(intent),
+	applied, err := r.apply(ctx, as, c, key, intent, false)
+	if err != nil {
+		return nil, "", err
+	}
+	if found {
+		log.FromContext(ctx).V(1).Info("Updated child", "kind", kind, "child", klog.KObj(applied))
+		done.updated = append(done.updated, kind+" "+key.Name)
+	} else {
+		log.FromContext(ctx).Info("Created child", "kind", kind, "child", klog.KObj(applied))
+		done.created = append(done.created, kind+" "+key.Name)
+	}
+	return applied, "", nil
+}
+
+// intent is the apply intent of a child: the built object, controlled by
+// the server, with the hash of the intent.
+func (r *ApplicationServerReconciler) intent(as *v1alpha1.ApplicationServer, c child) (*unstructured.Unstructured, error) {
+	if err := controllerutil.SetControllerReference(as, c.desired, r.Scheme); err != nil {
+		return nil, fmt.Errorf("setting owner of %s %s: %w", c.kind, c.desired.GetName(), err)
+	}
+	return applyIntent(c.desired)
+}
+
+// absentResourceVersion is a resourceVersion no stored object has (etcd's
+// first revision is taken by the API server's own objects long before any
+// child exists): an apply that carries it creates the object when absent
+// and is refused with a Conflict, writing nothing, when one exists.
+const absentResourceVersion = "1"
+
+// apply server-side applies the child's intent. ifAbsent makes it
+// create-only: it returns nil, and no error, when an object of that name
+// exists.
+func (r *ApplicationServerReconciler) apply(ctx context.Context, as *v1alpha1.ApplicationServer, c child, key client.ObjectKey, intent *unstructured.Unstructured, ifAbsent bool) (client.Object, error) {
+	sent := intent
+	if ifAbsent {
+		sent = intent.DeepCopy()
+		sent.SetResourceVersion(absentResourceVersion)
+	}
+	if err := r.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(sent),
 		client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
-		err = fmt.Errorf("applying %s %s: %w", kind, key.Name, err)
+		if ifAbsent && (apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err)) {
+			return nil, nil
+		}
+		err = fmt.Errorf("applying %s %s: %w", c.kind, key.Name, err)
 		// No warning for work cut short by a shutdown, nor again for a
 		// failure the Degraded condition already reports: the reconcile is
 		// retried with exponential back-off, and each retry that fails the
@@ -351,39 +417,25 @@ func (r *ApplicationServerReconciler) reconcileChild(ctx context.Context, as *v1
 		if ctx.Err() == nil && !failureReported(as, err) {
 			r.Recorder.Eventf(as, c.desired, corev1.EventTypeWarning, EventApplyFailed, "Apply", "%s", capitalize(err.Error()))
 		}
-		return nil, "", err
+		return nil, err
 	}
 	applied := c.empty()
 	if u, ok := applied.(*unstructured.Unstructured); ok {
 		u.SetUnstructuredContent(intent.DeepCopy().Object)
 	} else if err := runtime.DefaultUnstructuredConverter.FromUnstructured(intent.Object, applied); err != nil {
-		return nil, "", fmt.Errorf("reading applied %s %s: %w", kind, key.Name, err)
+		return nil, fmt.Errorf("reading applied %s %s: %w", c.kind, key.Name, err)
 	}
-	if found {
-		log.FromContext(ctx).V(1).Info("Updated child", "kind", kind, "child", klog.KObj(applied))
-		r.Recorder.Eventf(as, applied, corev1.EventTypeNormal, EventUpdated, "Apply", "Updated %s %s", kind, key.Name)
-	} else {
-		log.FromContext(ctx).Info("Created child", "kind", kind, "child", klog.KObj(applied))
-		r.Recorder.Eventf(as, applied, corev1.EventTypeNormal, EventCreated, "Apply", "Created %s %s", kind, key.Name)
-	}
-	return applied, "", nil
+	return applied, nil
 }
 
-// get reads a child from the cache. The cache holds only objects labelled as
-// ours, so when the child is wanted but missing there, the API server is
-// asked: an object of that name may exist that is not ours.
-func (r *ApplicationServerReconciler) get(ctx context.Context, reader client.Reader, key client.ObjectKey, obj client.Object, wanted bool) (bool, error) {
+// get reads a child from the cache, which holds only objects labelled as
+// ours.
+func (r *ApplicationServerReconciler) get(ctx context.Context, reader client.Reader, key client.ObjectKey, obj client.Object) (bool, error) {
 	err := reader.Get(ctx, key, obj)
-	if err == nil {
-		return true, nil
-	}
-	if !apierrors.IsNotFound(err) {
-		return false, err
-	}
-	if !wanted {
+	if apierrors.IsNotFound(err) {
 		return false, nil
 	}
-	return r.getLive(ctx, key, obj)
+	return err == nil, err
 }
 
 // getLive reads a child from the API server.
@@ -393,6 +445,25 @@ func (r *ApplicationServerReconciler) getLive(ctx context.Context, key client.Ob
 		return false, nil
 	}
 	return err == nil, err
+}
+
+// changes collects what one reconcile did to the children ("Deployment
+// shop"), reported as one Normal event per kind of change: a server created
+// at once costs one event, not one per child.
+type changes struct {
+	created, updated, deleted []string
+}
+
+func (d *changes) report(r *ApplicationServerReconciler, as *v1alpha1.ApplicationServer) {
+	if len(d.created) > 0 {
+		r.Recorder.Eventf(as, nil, corev1.EventTypeNormal, EventCreated, "Apply", "Created %s", strings.Join(d.created, ", "))
+	}
+	if len(d.updated) > 0 {
+		r.Recorder.Eventf(as, nil, corev1.EventTypeNormal, EventUpdated, "Apply", "Updated %s", strings.Join(d.updated, ", "))
+	}
+	if len(d.deleted) > 0 {
+		r.Recorder.Eventf(as, nil, corev1.EventTypeNormal, EventDeleted, "Delete", "Deleted %s: no longer in the spec", strings.Join(d.deleted, ", "))
+	}
 }
 
 // degradedFor reports whether the server is already Degraded for reason:
