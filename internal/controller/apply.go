@@ -183,3 +183,26 @@ func ownsField(obj client.Object, path ...string) bool {
 	}
 	return false
 }
+
+// TrimForCache is the transform of the manager's caches: it drops what the
+// operator never reads from a cached object, its managedFields (often the
+// biggest part of a Pod or a Deployment), before the object is stored. A
+// Deployment keeps one thing of them, whether the operator's apply owns
+// spec.replicas (keepReplicasUntilTheHPAHasThem), as a minimal entry.
+func TrimForCache(obj any) (any, error) {
+	o, ok := obj.(client.Object)
+	if !ok || o.GetManagedFields() == nil {
+		return obj, nil
+	}
+	var keep []metav1.ManagedFieldsEntry
+	if _, ok := o.(*appsv1.Deployment); ok && ownsField(o, "f:spec", "f:replicas") {
+		keep = []metav1.ManagedFieldsEntry{{
+			Manager:    FieldOwner,
+			Operation:  metav1.ManagedFieldsOperationApply,
+			FieldsV1:   &metav1.FieldsV1{Raw: []byte(`{"f:spec":{"f:replicas":{}}}`)},
+			APIVersion: "apps/v1",
+		}}
+	}
+	o.SetManagedFields(keep)
+	return o, nil
+}

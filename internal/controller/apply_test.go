@@ -114,3 +114,45 @@ func TestUpToDate(t *testing.T) {
 		})
 	}
 }
+
+func TestTrimForCache(t *testing.T) {
+	entry := func(manager string, op metav1.ManagedFieldsOperationType, fields string) metav1.ManagedFieldsEntry {
+		return metav1.ManagedFieldsEntry{Manager: manager, Operation: op, FieldsV1: &metav1.FieldsV1{Raw: []byte(fields)}}
+	}
+	ours := entry(FieldOwner, metav1.ManagedFieldsOperationApply, `{"f:metadata":{"f:labels":{}},"f:spec":{"f:replicas":{},"f:template":{}}}`)
+	hpa := entry("kube-controller-manager", metav1.ManagedFieldsOperationUpdate, `{"f:spec":{"f:replicas":{}}}`)
+	withoutReplicas := entry(FieldOwner, metav1.ManagedFieldsOperationApply, `{"f:spec":{"f:template":{}}}`)
+
+	for _, tc := range []struct {
+		name   string
+		fields []metav1.ManagedFieldsEntry
+		owns   bool
+	}{
+		{"ours owns replicas", []metav1.ManagedFieldsEntry{ours, hpa}, true},
+		{"the autoscaler has them", []metav1.ManagedFieldsEntry{withoutReplicas, hpa}, false},
+		{"no managedFields", nil, false},
+	} {
+		d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "d", ManagedFields: tc.fields}}
+		before := ownsField(d, "f:spec", "f:replicas")
+		out, err := TrimForCache(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := out.(*appsv1.Deployment)
+		if owns := ownsField(got, "f:spec", "f:replicas"); owns != tc.owns || owns != before {
+			t.Errorf("%s: owns replicas %v after trimming, %v before, want %v", tc.name, owns, before, tc.owns)
+		}
+		if len(got.ManagedFields) > 1 || (len(got.ManagedFields) == 1 && len(got.ManagedFields[0].FieldsV1.Raw) > 40) {
+			t.Errorf("%s: kept %v", tc.name, got.ManagedFields)
+		}
+	}
+
+	p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "p", ManagedFields: []metav1.ManagedFieldsEntry{ours, hpa}}}
+	out, _ := TrimForCache(p)
+	if mf := out.(*corev1.Pod).ManagedFields; len(mf) != 0 {
+		t.Errorf("a Pod keeps %v", mf)
+	}
+	if out, _ := TrimForCache("not an object"); out != "not an object" {
+		t.Errorf("a non-object became %v", out)
+	}
+}

@@ -145,7 +145,11 @@ func CacheOptions(watch []string) cache.Options {
 		&rbacv1.RoleBinding{}:                    managed,
 		&corev1.ConfigMap{}:                      managed, // the log shipper's configuration
 		&corev1.Pod{}:                            managed, // metering targets
-	}}
+	},
+		// No managedFields in the caches: the operator does not read them
+		// (but for one fact of a Deployment's, kept).
+		DefaultTransform: controller.TrimForCache,
+	}
 	if len(watch) > 0 {
 		o.DefaultNamespaces = map[string]cache.Config{}
 		for _, ns := range watch {
