@@ -199,7 +199,7 @@ func TrimForCache(obj any) (any, error) {
 		keep = []metav1.ManagedFieldsEntry{{
 			Manager:    FieldOwner,
 			Operation:  metav1.ManagedFieldsOperationApply,
-			FieldsV1:   &metav1.FieldsV1{Raw: []byte(`{"f:spec":{"f:replicas":{}}}`)},
+			FieldsV1:   metav1.NewFieldsV1(`{"f:spec":{"f:replicas":{}}}`),
 			APIVersion: "apps/v1",
 		}}
 	}

@@ -117,7 +117,7 @@ func TestUpToDate(t *testing.T) {
 
 func TestTrimForCache(t *testing.T) {
 	entry := func(manager string, op metav1.ManagedFieldsOperationType, fields string) metav1.ManagedFieldsEntry {
-		return metav1.ManagedFieldsEntry{Manager: manager, Operation: op, FieldsV1: &metav1.FieldsV1{Raw: []byte(fields)}}
+		return metav1.ManagedFieldsEntry{Manager: manager, Operation: op, FieldsV1: metav1.NewFieldsV1(fields)}
 	}
 	ours := entry(FieldOwner, metav1.ManagedFieldsOperationApply, `{"f:metadata":{"f:labels":{}},"f:spec":{"f:replicas":{},"f:template":{}}}`)
 	hpa := entry("kube-controller-manager", metav1.ManagedFieldsOperationUpdate, `{"f:spec":{"f:replicas":{}}}`)
@@ -142,7 +142,7 @@ func TestTrimForCache(t *testing.T) {
 		if owns := ownsField(got, "f:spec", "f:replicas"); owns != tc.owns || owns != before {
 			t.Errorf("%s: owns replicas %v after trimming, %v before, want %v", tc.name, owns, before, tc.owns)
 		}
-		if len(got.ManagedFields) > 1 || (len(got.ManagedFields) == 1 && len(got.ManagedFields[0].FieldsV1.Raw) > 40) {
+		if len(got.ManagedFields) > 1 || (len(got.ManagedFields) == 1 && len(got.ManagedFields[0].FieldsV1.GetRawString()) > 40) {
 			t.Errorf("%s: kept %v", tc.name, got.ManagedFields)
 		}
 	}
