@@ -159,22 +159,21 @@ func keepReplicasUntilTheHPAHasThem(desired, existing client.Object) {
 }
 
 // ownsField reports whether the operator's apply manager owns the field at
-// path (in managedFields notation, "f:spec", "f:replicas").
+// path (in managedFields notation, "f:spec", "f:replicas"). It runs for every
+// Deployment event the cache receives (TrimForCache): each level is decoded
+// as raw JSON, so the rest of the fields are scanned, never built.
 func ownsField(obj client.Object, path ...string) bool {
 	for _, mf := range obj.GetManagedFields() {
 		if mf.Manager != FieldOwner || mf.Operation != metav1.ManagedFieldsOperationApply || mf.FieldsV1 == nil {
 			continue
 		}
-		var fields map[string]any
-		if err := json.Unmarshal(mf.FieldsV1.GetRawBytes(), &fields); err != nil {
-			return false
-		}
-		var cur any = fields
+		cur := json.RawMessage(mf.FieldsV1.GetRawBytes())
 		for _, p := range path {
-			m, ok := cur.(map[string]any)
-			if !ok {
+			var m map[string]json.RawMessage
+			if err := json.Unmarshal(cur, &m); err != nil {
 				return false
 			}
+			var ok bool
 			if cur, ok = m[p]; !ok {
 				return false
 			}
