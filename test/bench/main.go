@@ -54,6 +54,8 @@ type config struct {
 	smoke   bool
 	command string
 	root    string
+	// operatorArgs are more flags of bin/appserver-operator.
+	operatorArgs string
 	// loadStart is the machine's load average (1, 5, 15 min) when the run began.
 	loadStart string
 }
@@ -68,6 +70,7 @@ func main() {
 	flag.StringVar(&c.out, "out", "", "Markdown file whose bench section gets the table (e.g. docs/performance.md); empty: print only.")
 	flag.BoolVar(&c.smoke, "smoke", false, "Fail unless every figure is present and sane (CI's smoke run; no speed assertion).")
 	flag.StringVar(&c.command, "command", "", "The command to print as the way to rerun (default: this program's arguments).")
+	flag.StringVar(&c.operatorArgs, "operator-args", "", "More flags for bin/appserver-operator, space-separated (e.g. '--max-concurrent-reconciles=16').")
 	flag.Parse()
 	if c.n < 1 {
 		fatal(fmt.Errorf("-n must be at least 1, got %d", c.n))
@@ -261,7 +264,7 @@ func runSide(ctx context.Context, c config, nodes int, withOp bool, tmpl *v1alph
 		}
 		logPath := filepath.Join(c.root, ".cluster", cluster+".operator.log")
 		logf("operator side: starting bin/appserver-operator (log: %s)", logPath)
-		if s.op, err = startOperator(c.root, pk, logPath); err != nil {
+		if s.op, err = startOperator(c.root, pk, logPath, strings.Fields(c.operatorArgs)); err != nil {
 			return nil, nil, err
 		}
 		defer s.op.stop()

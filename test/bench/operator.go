@@ -36,7 +36,7 @@ func freeAddr() (string, error) {
 	return l.Addr().String(), nil
 }
 
-func startOperator(root, kubeconfig, logPath string) (*operatorProcess, error) {
+func startOperator(root, kubeconfig, logPath string, extraArgs []string) (*operatorProcess, error) {
 	metricsAddr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -50,10 +50,10 @@ func startOperator(root, kubeconfig, logPath string) (*operatorProcess, error) {
 		return nil, err
 	}
 	p := &operatorProcess{metricsAddr: metricsAddr, logPath: logPath, logFile: logFile}
-	p.cmd = exec.Command(filepath.Join(root, "bin", "appserver-operator"),
-		"--kubeconfig", kubeconfig,
+	args := append([]string{"--kubeconfig", kubeconfig,
 		"--metrics-bind-address", metricsAddr,
-		"--health-probe-bind-address", healthAddr)
+		"--health-probe-bind-address", healthAddr}, extraArgs...)
+	p.cmd = exec.Command(filepath.Join(root, "bin", "appserver-operator"), args...)
 	p.cmd.Env = append(os.Environ(), "LOG_DIR=", "METERING_ENABLED=FALSE")
 	p.cmd.Stdout, p.cmd.Stderr = logFile, logFile
 	if err := p.cmd.Start(); err != nil {
