@@ -44,6 +44,7 @@ type result struct {
 	failed        float64 // of them, failed
 	cpuWindow     time.Duration
 	cpuAPI        time.Duration // the API requests' share of cpuWindow
+	cpuAPIAll     time.Duration // all the API requests' CPU
 	rss, hwm      int64
 	memoryLimit   string // the operator container's memory limit
 	api           []*apiSeries
@@ -181,7 +182,7 @@ func run(ctx context.Context, c config) error {
 		return err
 	}
 	for {
-		r, m, err := op.nextRound(ctx, before, waitRound)
+		r, m, err := op.nextRound(ctx, before, time.Time{}, waitRound)
 		if err != nil {
 			return err
 		}
@@ -193,10 +194,18 @@ func run(ctx context.Context, c config) error {
 		}
 		logf("a round over %v of %d pods: not yet full", m.targets, c.pods)
 	}
+	// The CPU window runs from settle after the warm-up round to settle
+	// after the last measured one: whole intervals, each with one round and
+	// the status updates that follow it.
+	settle := min(5*time.Second, res.interval/4)
+	if err := sleep(ctx, settle); err != nil {
+		return err
+	}
 	cpu0, err := op.cpu()
 	if err != nil {
 		return err
 	}
+	var cpu1 time.Duration
 	api, err := newAPIClient(op.meteringAddr, token)
 	if err != nil {
 		return err
@@ -207,24 +216,31 @@ func run(ctx context.Context, c config) error {
 		{path: "/metrics/" + serverName(0), what: "one server", accept: ""},
 		{path: "/metrics/" + serverName(0), what: "one server", accept: "application/json"},
 	}
+	last := res.warmup
 	for i := range c.rounds {
-		r, m, err := op.nextRound(ctx, before, waitRound)
+		// The next round starts an interval after the last one started.
+		nextStart := last.ended.Add(-last.duration).Add(res.interval).Add(-time.Second)
+		r, m, err := op.nextRound(ctx, before, nextStart, waitRound)
 		if err != nil {
 			return err
 		}
 		res.rounds = append(res.rounds, r)
+		last = r
 		res.scrapes += m.scrapes - before.scrapes
 		res.failed += m.errors - before.errors
 		res.targets = m.targets
 		logf("round %d of %d: %s over %v pods", i+1, c.rounds, r.duration.Round(time.Millisecond), m.targets)
 		// The API between rounds, once the statuses' updates are done; its
 		// CPU is taken out of the rounds'.
-		if err := sleep(ctx, min(5*time.Second, res.interval/4)); err != nil {
+		if err := sleep(ctx, settle); err != nil {
 			return err
 		}
 		a0, err := op.cpu()
 		if err != nil {
 			return err
+		}
+		if i == c.rounds-1 {
+			cpu1 = a0
 		}
 		for _, s := range res.api {
 			if err := api.measure(ctx, s, c.apiRequests); err != nil {
@@ -235,7 +251,10 @@ func run(ctx context.Context, c config) error {
 		if err != nil {
 			return err
 		}
-		res.cpuAPI += a1 - a0
+		res.cpuAPIAll += a1 - a0
+		if i < c.rounds-1 {
+			res.cpuAPI += a1 - a0 // inside the CPU window
+		}
 		if before, err = op.metrics(); err != nil {
 			return err
 		}
@@ -243,12 +262,6 @@ func run(ctx context.Context, c config) error {
 			return errors.New("a round ended while the API was measured: use a longer -interval or fewer -api-requests")
 		}
 	}
-	cpu1, err := op.cpu()
-	if err != nil {
-		return err
-	}
-	// From the end of the warm-up round to the end of the last measured one,
-	// read again now that it is known: the window is whole rounds.
 	res.cpuWindow = cpu1 - cpu0
 	if res.rss, res.hwm, err = procMemory(op.pid()); err != nil {
 		return err
