@@ -150,6 +150,15 @@ bench-secrets: tools build ## The operator's RSS before and after SECRETS (defau
 bench-smoke: tools build ## A small run of the benchmark (N=20) that checks every figure is present; no speed assertion.
 	go run ./test/bench -n 20 -idle 3s -timeout 3m -cluster bench-smoke-$$$$ -smoke
 
+# Pods of make bench-metering, and more flags for it (go run ./test/benchmetering -help).
+PODS ?= 1000
+BENCH_METERING_FLAGS ?=
+
+.PHONY: bench-metering
+bench-metering: tools build ## Meter PODS (default 1000) stand-in pods at the default interval: round time, operator CPU and RSS, metering API latency; prints the table of docs/performance.md. Not in CI.
+	go run ./test/benchmetering -pods $(PODS) -cluster bench-metering-$$$$ \
+		-command 'make bench-metering PODS=$(PODS)$(if $(BENCH_METERING_FLAGS), BENCH_METERING_FLAGS="$(BENCH_METERING_FLAGS)")' $(BENCH_METERING_FLAGS)
+
 # Rates (lines/s) and duration of each run of make bench-logs.
 BENCH_LOGS_RATES ?= 1000,10000
 BENCH_LOGS_DURATION ?= 60s

@@ -13,6 +13,13 @@
 # KWOK_NODES=<n> gives the cluster n ordinary nodes instead of 2 (kwok-node-0 ...
 # kwok-node-<n-1>, 500 pods each), for benchmarks with many pods (make bench).
 #
+# LOOPBACK_NODES=<n> gives it n loopback nodes instead of 1: kwok-loopback
+# (127.0.10.0/24) and kwok-loopback-1 ... kwok-loopback-<n-1> (127.0.11.0/24,
+# 127.0.12.0/24, ...), all with the same label and taint, for metering many
+# pods (make bench-metering). kwok hands out pod IPs past the end of a node's
+# podCIDR rather than refuse a pod, so with more than one loopback node each
+# takes at most 250 pods, and a node's pods never get the next node's IPs.
+#
 # SERVICE_CIDR=<cidr> gives Services their ClusterIPs from <cidr> instead of
 # 10.96.0.0/16; the e2e uses 127.96.0.0/16, so that a local process listening
 # on a Service's ClusterIP (loopback) is reachable by the API server's
@@ -33,23 +40,29 @@ export KWOK_WORKDIR="$root/.cluster/kwok"
 kubeconfig="$root/.cluster/$name.kubeconfig"
 kubectl() { "$bin/kubectl" --kubeconfig "$kubeconfig" "$@"; }
 node_count=${KWOK_NODES:-2}
+loopback_count=${LOOPBACK_NODES:-1}
 service_cidr=${SERVICE_CIDR:-10.96.0.0/16}
 hpa_sync_period=${HPA_SYNC_PERIOD:-15s}
 [[ "$service_cidr" =~ ^[0-9.]+/[0-9]+$ ]] || { echo "cluster.sh: bad SERVICE_CIDR '$service_cidr'" >&2; exit 2; }
 [[ "$hpa_sync_period" =~ ^[0-9]+(ms|s|m)$ ]] || { echo "cluster.sh: bad HPA_SYNC_PERIOD '$hpa_sync_period'" >&2; exit 2; }
 [[ "$node_count" =~ ^[1-9][0-9]{0,2}$ ]] && ((node_count <= 250)) || { echo "cluster.sh: bad KWOK_NODES '$node_count' (1 to 250 nodes)" >&2; exit 2; }
+[[ "$loopback_count" =~ ^[1-9][0-9]{0,2}$ ]] && ((loopback_count <= 100)) || { echo "cluster.sh: bad LOOPBACK_NODES '$loopback_count' (1 to 100 nodes)" >&2; exit 2; }
 
 # The nodes: two ordinary kwok nodes, and one whose pods get loopback IPs
-# (127.0.10.0/24), tainted so that only pods that tolerate it land there.
+# (127.0.10.0/24), tainted so that only pods that tolerate it land there
+# (LOOPBACK_NODES adds more of those).
 nodes() {
-	local n
-	for n in $(seq -f 'kwok-node-%g' 0 $((node_count - 1))) kwok-loopback; do
-		local cidr taint=""
+	local n loopback_pods=500
+	((loopback_count == 1)) || loopback_pods=250
+	for n in $(seq -f 'kwok-node-%g' 0 $((node_count - 1))) kwok-loopback $(seq -f 'kwok-loopback-%g' 1 $((loopback_count - 1))); do
+		local cidr taint="" pods=500 loopback=false
 		case $n in
 		kwok-node-*) cidr=10.244.${n#kwok-node-}.0/24 ;;
-		kwok-loopback)
+		kwok-loopback*)
 			cidr=127.0.10.0/24
+			[ "$n" = kwok-loopback ] || cidr=127.0.$((10 + ${n#kwok-loopback-})).0/24
 			taint=$'\n  taints:\n  - key: appserver.dev/loopback\n    value: "true"\n    effect: NoSchedule'
+			pods=$loopback_pods loopback=true
 			;;
 		esac
 		cat <<EOF
@@ -68,13 +81,13 @@ metadata:
     kubernetes.io/role: agent
     node-role.kubernetes.io/agent: ""
     type: kwok
-    appserver.dev/loopback: "$([ "$n" = kwok-loopback ] && echo true || echo false)"
+    appserver.dev/loopback: "$loopback"
 spec:
   podCIDR: $cidr
   podCIDRs: [$cidr]$taint
 status:
-  allocatable: {cpu: "32", memory: 256Gi, pods: "500"}
-  capacity: {cpu: "32", memory: 256Gi, pods: "500"}
+  allocatable: {cpu: "32", memory: 256Gi, pods: "$pods"}
+  capacity: {cpu: "32", memory: 256Gi, pods: "$pods"}
 EOF
 	done
 }
@@ -96,7 +109,7 @@ wait_for() {
 nodes_ready() {
 	local ready
 	ready=$(kubectl get nodes -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | grep -c '^True$')
-	[ "$ready" -ge $((node_count + 1)) ]
+	[ "$ready" -ge $((node_count + loopback_count)) ]
 }
 
 up() {
@@ -130,9 +143,13 @@ up() {
 	fi
 	echo ">> waiting for the API server"
 	wait_for 180 "the API server to answer /readyz" kubectl get --raw /readyz
-	echo ">> creating nodes kwok-node-0..$((node_count - 1)) and kwok-loopback (pods on it get 127.0.10.x IPs)"
+	if ((loopback_count == 1)); then
+		echo ">> creating nodes kwok-node-0..$((node_count - 1)) and kwok-loopback (pods on it get 127.0.10.x IPs)"
+	else
+		echo ">> creating nodes kwok-node-0..$((node_count - 1)), kwok-loopback and kwok-loopback-1..$((loopback_count - 1)) (pods on them get 127.0.10.x..127.0.$((9 + loopback_count)).x IPs, 250 pods each)"
+	fi
 	nodes | kubectl apply -f - >/dev/null
-	wait_for 180 "$((node_count + 1)) Ready nodes" nodes_ready
+	wait_for 180 "$((node_count + loopback_count)) Ready nodes" nodes_ready
 	wait_for 180 "the default ServiceAccount" kubectl -n default get serviceaccount default
 	cat <<EOF
 >> cluster $name is ready.

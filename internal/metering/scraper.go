@@ -88,6 +88,7 @@ type Scraper struct {
 
 type scraperMetrics struct {
 	duration prometheus.Histogram
+	round    prometheus.Histogram
 	errors   *prometheus.CounterVec
 	targets  prometheus.Gauge
 	bytes    prometheus.Counter
@@ -142,6 +143,11 @@ func NewScraper(store *Store, source TargetSource, opts ScraperOptions) (*Scrape
 				Help:    "Duration of one scrape of one ApplicationServer pod, successful or not.",
 				Buckets: []float64{0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60},
 			}),
+			round: prometheus.NewHistogram(prometheus.HistogramOpts{
+				Name:    "appserver_metering_round_duration_seconds",
+				Help:    "Duration of one complete metering round: listing the pods and scraping every one of them.",
+				Buckets: []float64{0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600},
+			}),
 			errors: prometheus.NewCounterVec(prometheus.CounterOpts{
 				Name: "appserver_metering_scrape_errors_total",
 				Help: "Failed scrapes of ApplicationServer pods (and failed target listings, reason=targets), by reason.",
@@ -164,7 +170,7 @@ func NewScraper(store *Store, source TargetSource, opts ScraperOptions) (*Scrape
 	}
 	s.interval, s.timeout = orDefault(opts.Interval, DefaultInterval), orDefault(opts.Timeout, DefaultScrapeTimeout)
 	if opts.Registerer != nil {
-		for _, c := range []prometheus.Collector{s.metrics.duration, s.metrics.errors, s.metrics.targets, s.metrics.bytes} {
+		for _, c := range []prometheus.Collector{s.metrics.duration, s.metrics.round, s.metrics.errors, s.metrics.targets, s.metrics.bytes} {
 			if err := opts.Registerer.Register(c); err != nil {
 				return nil, fmt.Errorf("registering metering metrics: %w", err)
 			}
@@ -254,8 +260,10 @@ func (s *Scraper) waitNextRound(ctx context.Context, roundStart time.Time) bool 
 // ScrapeOnce runs one round: lists the targets, forgets those gone, scrapes
 // the others concurrently and records the results, then calls OnScrape. It
 // returns when every scrape has ended; an error means the target list could
-// not be had (the previous results are kept) or ctx ended.
+// not be had (the previous results are kept) or ctx ended. A complete round
+// is observed in appserver_metering_round_duration_seconds.
 func (s *Scraper) ScrapeOnce(ctx context.Context) error {
+	start := time.Now()
 	targets, err := s.source(ctx)
 	if err != nil {
 		s.metrics.errors.WithLabelValues(ReasonTargets).Inc()
@@ -296,6 +304,7 @@ feed:
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("metering round interrupted: %w", err)
 	}
+	s.metrics.round.Observe(time.Since(start).Seconds())
 	if s.onScrape != nil {
 		s.onScrape()
 	}

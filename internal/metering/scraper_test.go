@@ -199,7 +199,7 @@ func TestScrapeOutcomes(t *testing.T) {
 	for _, mf := range fams {
 		names[mf.GetName()] = true
 	}
-	for _, n := range []string{"appserver_metering_scrape_duration_seconds", "appserver_metering_scrape_errors_total", "appserver_metering_targets", "appserver_metering_scrape_bytes_total"} {
+	for _, n := range []string{"appserver_metering_scrape_duration_seconds", "appserver_metering_round_duration_seconds", "appserver_metering_scrape_errors_total", "appserver_metering_targets", "appserver_metering_scrape_bytes_total"} {
 		if !names[n] {
 			t.Errorf("%s not registered; have %v", n, names)
 		}
@@ -395,6 +395,54 @@ func TestTargetSourceError(t *testing.T) {
 	}
 	if got := counterValue(t, s.metrics.errors.WithLabelValues(ReasonTargets)); got != 1 {
 		t.Errorf("errors_total{reason=targets} = %v", got)
+	}
+	if got := counterValue(t, s.metrics.round); got != 1 {
+		t.Errorf("round duration histogram count = %v, want only the complete round", got)
+	}
+}
+
+// TestRoundDuration: each complete round is observed once, and lasts as long
+// as its slowest scrape; an interrupted round is not observed.
+func TestRoundDuration(t *testing.T) {
+	const delay = 300 * time.Millisecond
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(delay):
+			_, _ = io.WriteString(w, "up 1\n")
+		case <-r.Context().Done():
+		}
+	}))
+	defer slow.Close()
+	fast := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "up 1\n") }))
+	defer fast.Close()
+	s, _, _ := newTestScraper(t, staticSource(
+		Target{Namespace: "ns", Server: "srv", Pod: "fast", URL: fast.URL},
+		Target{Namespace: "ns", Server: "srv", Pod: "slow", URL: slow.URL},
+	), ScraperOptions{})
+	for range 2 {
+		if err := s.ScrapeOnce(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var m dto.Metric
+	if err := s.metrics.round.Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	h := m.GetHistogram()
+	if h.GetSampleCount() != 2 {
+		t.Fatalf("round duration count = %d, want 2 (one per round)", h.GetSampleCount())
+	}
+	if sum := h.GetSampleSum(); sum < 2*delay.Seconds() || sum > 2*(delay+10*time.Second).Seconds() {
+		t.Errorf("round duration sum = %vs, want two rounds of about the slow scrape's %v", sum, delay)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { time.Sleep(delay / 3); cancel() }()
+	if err := s.ScrapeOnce(ctx); err == nil {
+		t.Fatal("an interrupted round returned no error")
+	}
+	if got := counterValue(t, s.metrics.round); got != 2 {
+		t.Errorf("round duration count = %v after an interrupted round, want still 2", got)
 	}
 }
 

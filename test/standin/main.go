@@ -3,7 +3,8 @@
 // have no containers.
 //
 // It watches the pods Running on one node (by default kwok-loopback, whose
-// pods get IPs in 127.0.10.0/24) and serves, at <podIP>:<port> for each, the
+// pods get IPs in 127.0.10.0/24), or on several (--node a,b,c: the loopback
+// nodes hack/cluster.sh adds with LOOPBACK_NODES), and serves, at <podIP>:<port> for each, the
 // metrics and health endpoints an application server would: GET /metrics
 // (MicroProfile-style Prometheus text, with server="<pod>" on every sample)
 // and GET /health/live|ready|started. The pod annotation
@@ -13,7 +14,7 @@
 //
 // Usage:
 //
-//	go run ./test/standin --kubeconfig ~/.kube/config [--namespace ns] [--node kwok-loopback] [--port 8443] [--http] [--slow-for 2m] [--load-file f]
+//	go run ./test/standin --kubeconfig ~/.kube/config [--namespace ns] [--node kwok-loopback[,kwok-loopback-1,...]] [--port 8443] [--http] [--slow-for 2m] [--load-file f]
 package main
 
 import (
@@ -24,6 +25,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -38,7 +40,7 @@ import (
 func main() {
 	kubeconfig := flag.String("kubeconfig", os.Getenv("KUBECONFIG"), "path to the kubeconfig of the cluster to watch")
 	namespace := flag.String("namespace", "", "namespace to watch (default: all namespaces)")
-	node := flag.String("node", "kwok-loopback", "serve the pods scheduled on this node")
+	node := flag.String("node", "kwok-loopback", "serve the pods scheduled on this node (a comma-separated list: on any of these nodes)")
 	port := flag.Int("port", 8443, "port to serve on at each pod IP (pod annotation "+standin.AnnotationPort+" overrides it)")
 	plain := flag.Bool("http", false, "serve plain HTTP instead of HTTPS")
 	slowFor := flag.Duration("slow-for", standin.MaxSlow, "how long the slow mode waits before answering (at most 2m)")
@@ -55,7 +57,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	err := run(ctx, logger, config{
-		kubeconfig: *kubeconfig, namespace: *namespace, node: *node,
+		kubeconfig: *kubeconfig, namespace: *namespace, nodes: strings.Split(*node, ","),
 		manager: standin.ManagerOptions{Port: *port, PlainHTTP: *plain, SlowFor: *slowFor, LoadFile: *loadFile, Logger: logger},
 	})
 	if err != nil {
@@ -65,13 +67,19 @@ func main() {
 }
 
 type config struct {
-	kubeconfig, namespace, node string
-	manager                     standin.ManagerOptions
+	kubeconfig, namespace string
+	nodes                 []string
+	manager               standin.ManagerOptions
 }
 
 func run(ctx context.Context, logger *slog.Logger, cfg config) error {
 	if cfg.kubeconfig == "" {
 		return errors.New("--kubeconfig (or KUBECONFIG) is required")
+	}
+	for _, n := range cfg.nodes {
+		if n == "" {
+			return errors.New("--node: want node names separated by commas, without empty ones")
+		}
 	}
 	if cfg.manager.Port < 1 || cfg.manager.Port > 65535 {
 		return fmt.Errorf("--port %d: want 1-65535", cfg.manager.Port)
@@ -88,35 +96,41 @@ func run(ctx context.Context, logger *slog.Logger, cfg config) error {
 	mgr := standin.NewManager(cfg.manager)
 	defer mgr.Close()
 
-	lw := cache.NewListWatchFromClient(client.RESTClient(), "pods", cfg.namespace,
-		fields.OneTermEqualSelector("spec.nodeName", cfg.node))
-	informer := cache.NewSharedIndexInformer(lw, &corev1.Pod{}, 0, cache.Indexers{})
-	_, err = informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(obj any) { syncPod(mgr, obj) },
-		UpdateFunc: func(_, obj any) { syncPod(mgr, obj) },
-		DeleteFunc: func(obj any) {
-			if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-				obj = tomb.Obj
-			}
-			if pod, ok := obj.(*corev1.Pod); ok {
-				mgr.Remove(pod.Namespace, pod.Name)
-			}
-		},
-	})
-	if err != nil {
-		return fmt.Errorf("watching pods: %w", err)
+	// One watch per node: a field selector cannot say "any of these nodes".
+	// A pod never moves between nodes, so the watches never disagree.
+	var synced []cache.InformerSynced
+	for _, node := range cfg.nodes {
+		lw := cache.NewListWatchFromClient(client.RESTClient(), "pods", cfg.namespace,
+			fields.OneTermEqualSelector("spec.nodeName", node))
+		informer := cache.NewSharedIndexInformer(lw, &corev1.Pod{}, 0, cache.Indexers{})
+		_, err = informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
+			AddFunc:    func(obj any) { syncPod(mgr, obj) },
+			UpdateFunc: func(_, obj any) { syncPod(mgr, obj) },
+			DeleteFunc: func(obj any) {
+				if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+					obj = tomb.Obj
+				}
+				if pod, ok := obj.(*corev1.Pod); ok {
+					mgr.Remove(pod.Namespace, pod.Name)
+				}
+			},
+		})
+		if err != nil {
+			return fmt.Errorf("watching pods on %s: %w", node, err)
+		}
+		go informer.Run(ctx.Done())
+		synced = append(synced, informer.HasSynced)
 	}
 	where := cfg.namespace
 	if where == "" {
 		where = "(all)"
 	}
-	logger.Info("Watching pods (this is a test double, not the operator)", "node", cfg.node, "namespace", where,
+	logger.Info("Watching pods (this is a test double, not the operator)", "node", strings.Join(cfg.nodes, ","), "namespace", where,
 		"port", cfg.manager.Port, "http", cfg.manager.PlainHTTP)
-	go informer.Run(ctx.Done())
 
 	syncCtx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	if !cache.WaitForCacheSync(syncCtx.Done(), informer.HasSynced) {
+	if !cache.WaitForCacheSync(syncCtx.Done(), synced...) {
 		if ctx.Err() != nil {
 			return nil
 		}
