@@ -13,7 +13,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -34,6 +33,8 @@ import (
 
 	"github.com/appserver-operator/appserver-operator/api/v1alpha1"
 	"github.com/appserver-operator/appserver-operator/internal/operator"
+
+	"github.com/appserver-operator/appserver-operator/test/benchkit"
 )
 
 const (
@@ -84,7 +85,7 @@ func main() {
 	if c.command == "" {
 		c.command = "go run ./test/bench " + strings.Join(os.Args[1:], " ")
 	}
-	root, err := repoRoot()
+	root, err := benchkit.RepoRoot()
 	if err != nil {
 		fatal(err)
 	}
@@ -101,23 +102,6 @@ func main() {
 func fatal(err error) {
 	fmt.Fprintln(os.Stderr, "bench:", err)
 	os.Exit(1)
-}
-
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "hack", "cluster.sh")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("run from inside the repository (hack/cluster.sh not found)")
-		}
-		dir = parent
-	}
 }
 
 func logf(format string, args ...any) {
@@ -206,14 +190,14 @@ func runSide(ctx context.Context, c config, nodes int, withOp bool, tmpl *v1alph
 		s.name, cluster = "operator", c.cluster+"-op"
 	}
 	logf("%s side: starting a fresh local cluster %s", s.name, cluster)
-	_ = clusterCmd(c.root, "down", cluster, nodes)
-	if err := clusterCmd(c.root, "up", cluster, nodes); err != nil {
-		_ = clusterCmd(c.root, "down", cluster, nodes)
+	_ = benchkit.Cluster(c.root, "down", cluster, kwokNodes(nodes))
+	if err := benchkit.Cluster(c.root, "up", cluster, kwokNodes(nodes)); err != nil {
+		_ = benchkit.Cluster(c.root, "down", cluster, kwokNodes(nodes))
 		return nil, nil, err
 	}
 	defer func() {
 		logf("%s side: deleting cluster %s", s.name, cluster)
-		_ = clusterCmd(c.root, "down", cluster, nodes)
+		_ = benchkit.Cluster(c.root, "down", cluster, kwokNodes(nodes))
 	}()
 	kubeconfig := filepath.Join(c.root, ".cluster", cluster+".kubeconfig")
 	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
@@ -225,7 +209,7 @@ func runSide(ctx context.Context, c config, nodes int, withOp bool, tmpl *v1alph
 		return nil, nil, err
 	}
 	if withOp {
-		if err := kubectl(c.root, kubeconfig, "apply", "--server-side", "-f", filepath.Join(c.root, "config", "crd", "bases")); err != nil {
+		if err := benchkit.Kubectl(c.root, kubeconfig, "apply", "--server-side", "-f", filepath.Join(c.root, "config", "crd", "bases")); err != nil {
 			return nil, nil, err
 		}
 		if err := poll(ctx, time.Minute, "the ApplicationServer CRD to be Established", func() (bool, error) {

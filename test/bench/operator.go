@@ -15,8 +15,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
+	"github.com/appserver-operator/appserver-operator/test/benchkit"
 )
 
 // operatorProcess is bin/appserver-operator run as a local process, metering off.
@@ -100,16 +99,9 @@ type opMetrics struct {
 
 func (p *operatorProcess) scrape() (opMetrics, error) {
 	m := opMetrics{byMethod: map[string]float64{}, buckets: map[float64]float64{}}
-	hc := http.Client{Timeout: 10 * time.Second}
-	resp, err := hc.Get("http://" + p.metricsAddr + "/metrics")
+	families, err := benchkit.MetricFamilies(p.metricsAddr)
 	if err != nil {
-		return m, fmt.Errorf("scraping the operator's metrics: %w", err)
-	}
-	defer resp.Body.Close()
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	families, err := parser.TextToMetricFamilies(resp.Body)
-	if err != nil {
-		return m, fmt.Errorf("parsing the operator's metrics: %w", err)
+		return m, err
 	}
 	if f, ok := families["rest_client_requests_total"]; ok {
 		for _, s := range f.GetMetric() {

@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -25,23 +22,9 @@ import (
 	"github.com/appserver-operator/appserver-operator/api/v1alpha1"
 	"github.com/appserver-operator/appserver-operator/internal/operator"
 	"github.com/appserver-operator/appserver-operator/internal/resources"
+
+	"github.com/appserver-operator/appserver-operator/test/benchkit"
 )
-
-func clusterCmd(root, verb, name string, nodes int) error {
-	cmd := exec.Command(filepath.Join(root, "hack", "cluster.sh"), verb, name)
-	cmd.Env = append(os.Environ(), "KWOK_NODES="+strconv.Itoa(nodes))
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	return cmd.Run()
-}
-
-func kubectl(root, kubeconfig string, args ...string) error {
-	cmd := exec.Command(filepath.Join(root, "bin", "kubectl"), append([]string{"--kubeconfig", kubeconfig}, args...)...)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("kubectl %v: %w\n%s", args, err, out)
-	}
-	return nil
-}
 
 // namespaces creates the servers' namespaces and waits for their default
 // ServiceAccounts, without which no pod is admitted.
@@ -209,28 +192,6 @@ func (s *side) gone() (int, string) {
 		progress = fmt.Sprintf("%d ApplicationServers, %s", ass, progress)
 	}
 	return s.c.n - min(left, s.c.n), progress
-}
-
-// poll calls cond until it is true, it fails, or timeout passes.
-func poll(ctx context.Context, timeout time.Duration, what string, cond func() (bool, error)) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, err := cond()
-		if err != nil {
-			return fmt.Errorf("waiting for %s: %w", what, err)
-		}
-		if ok {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("timed out after %s waiting for %s", timeout, what)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
 }
 
 // snapshot is the counters a wave is measured between.
@@ -443,4 +404,12 @@ func (s *side) waitGCProbe(ctx context.Context, cm *corev1.ConfigMap) error {
 		}
 		return false, err
 	})
+}
+
+// kwokNodes is the environment of hack/cluster.sh for n ordinary nodes.
+func kwokNodes(n int) string { return "KWOK_NODES=" + strconv.Itoa(n) }
+
+// poll calls cond every 100 ms until it is true, it fails, or timeout passes.
+func poll(ctx context.Context, timeout time.Duration, what string, cond func() (bool, error)) error {
+	return benchkit.Poll(ctx, timeout, 100*time.Millisecond, what, cond)
 }

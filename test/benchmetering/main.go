@@ -20,18 +20,18 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/go-logr/logr"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/appserver-operator/appserver-operator/test/benchkit"
 )
 
 type config struct {
@@ -84,7 +84,7 @@ func main() {
 	if c.command == "" {
 		c.command = "go run ./test/benchmetering " + strings.Join(os.Args[1:], " ")
 	}
-	root, err := repoRoot()
+	root, err := benchkit.RepoRoot()
 	if err != nil {
 		fatal(err)
 	}
@@ -105,45 +105,6 @@ func fatal(err error) {
 	os.Exit(1)
 }
 
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "hack", "cluster.sh")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("run from inside the repository (hack/cluster.sh not found)")
-		}
-		dir = parent
-	}
-}
-
 func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "%s bench-metering: %s\n", time.Now().UTC().Format("15:04:05"), fmt.Sprintf(format, args...))
-}
-
-// poll calls cond every period until it returns true, an error, or timeout.
-func poll(ctx context.Context, timeout, period time.Duration, what string, cond func() (bool, error)) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, err := cond()
-		if err != nil {
-			return fmt.Errorf("waiting for %s: %w", what, err)
-		}
-		if ok {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("timed out after %s waiting for %s", timeout, what)
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("waiting for %s: %w", what, context.Cause(ctx))
-		case <-time.After(period):
-		}
-	}
 }

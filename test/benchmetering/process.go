@@ -14,12 +14,12 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 	appsv1 "k8s.io/api/apps/v1"
 	"sigs.k8s.io/yaml"
 
 	"github.com/appserver-operator/appserver-operator/internal/settings"
+
+	"github.com/appserver-operator/appserver-operator/test/benchkit"
 )
 
 // process is a program the harness runs (the operator, the stand-in), its
@@ -121,7 +121,7 @@ func startOperator(ctx context.Context, c config, kubeconfig string) (*operatorP
 	}
 	op := &operatorProcess{process: p, metricsAddr: metricsAddr, meteringAddr: meteringAddr}
 	hc := http.Client{Timeout: 2 * time.Second}
-	if err := poll(ctx, 2*time.Minute, 200*time.Millisecond, "the operator to be ready", func() (bool, error) {
+	if err := benchkit.Poll(ctx, 2*time.Minute, 200*time.Millisecond, "the operator to be ready", func() (bool, error) {
 		if op.exited() {
 			return false, fmt.Errorf("the operator exited; its log is %s", logPath)
 		}
@@ -149,16 +149,9 @@ type opMetrics struct {
 
 func (p *operatorProcess) metrics() (opMetrics, error) {
 	var m opMetrics
-	hc := http.Client{Timeout: 10 * time.Second}
-	resp, err := hc.Get("http://" + p.metricsAddr + "/metrics")
+	fams, err := benchkit.MetricFamilies(p.metricsAddr)
 	if err != nil {
-		return m, fmt.Errorf("scraping the operator's metrics: %w", err)
-	}
-	defer resp.Body.Close()
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := parser.TextToMetricFamilies(resp.Body)
-	if err != nil {
-		return m, fmt.Errorf("parsing the operator's metrics: %w", err)
+		return m, err
 	}
 	f, ok := fams["appserver_metering_round_duration_seconds"]
 	if !ok || len(f.GetMetric()) != 1 {
@@ -190,7 +183,7 @@ func (p *operatorProcess) nextRound(ctx context.Context, before opMetrics, notBe
 	if err := sleep(ctx, time.Until(notBefore)); err != nil {
 		return round{}, m, err
 	}
-	err := poll(ctx, timeout, time.Second, "the next metering round to end", func() (bool, error) {
+	err := benchkit.Poll(ctx, timeout, time.Second, "the next metering round to end", func() (bool, error) {
 		if p.exited() {
 			return false, fmt.Errorf("the operator exited; its log is %s", p.log.Name())
 		}

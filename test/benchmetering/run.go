@@ -21,6 +21,8 @@ import (
 
 	"github.com/appserver-operator/appserver-operator/api/v1alpha1"
 	"github.com/appserver-operator/appserver-operator/internal/operator"
+
+	"github.com/appserver-operator/appserver-operator/test/benchkit"
 )
 
 const namespace = "bench-metering"
@@ -68,12 +70,12 @@ func run(ctx context.Context, c config) error {
 
 	// The cluster, torn down on every way out of run (a signal cancels ctx).
 	logf("starting a fresh local cluster %s (delete it by hand, if this process is killed, with: hack/cluster.sh down %s)", c.cluster, c.cluster)
-	_ = clusterCmd(c.root, "down", c.cluster, loopbackNodes)
+	_ = benchkit.Cluster(c.root, "down", c.cluster, clusterEnv(loopbackNodes)...)
 	defer func() {
 		logf("deleting cluster %s", c.cluster)
-		_ = clusterCmd(c.root, "down", c.cluster, loopbackNodes)
+		_ = benchkit.Cluster(c.root, "down", c.cluster, clusterEnv(loopbackNodes)...)
 	}()
-	if err := clusterCmd(c.root, "up", c.cluster, loopbackNodes); err != nil {
+	if err := benchkit.Cluster(c.root, "up", c.cluster, clusterEnv(loopbackNodes)...); err != nil {
 		return fmt.Errorf("starting cluster %s: %w", c.cluster, err)
 	}
 	kubeconfig := filepath.Join(c.root, ".cluster", c.cluster+".kubeconfig")
@@ -86,10 +88,10 @@ func run(ctx context.Context, c config) error {
 	if err != nil {
 		return err
 	}
-	if err := kubectl(c.root, kubeconfig, "apply", "--server-side", "-f", filepath.Join(c.root, "config", "crd", "bases")); err != nil {
+	if err := benchkit.Kubectl(c.root, kubeconfig, "apply", "--server-side", "-f", filepath.Join(c.root, "config", "crd", "bases")); err != nil {
 		return err
 	}
-	if err := poll(ctx, time.Minute, 200*time.Millisecond, "the ApplicationServer CRD to be Established", func() (bool, error) {
+	if err := benchkit.Poll(ctx, time.Minute, 200*time.Millisecond, "the ApplicationServer CRD to be Established", func() (bool, error) {
 		out, err := exec.CommandContext(ctx, filepath.Join(c.root, "bin", "kubectl"), "--kubeconfig", kubeconfig, "get", "crd", "applicationservers.appserver.dev",
 			"-o", `jsonpath={.status.conditions[?(@.type=="Established")].status}`).Output()
 		return err == nil && string(out) == "True", nil
@@ -99,7 +101,7 @@ func run(ctx context.Context, c config) error {
 	if err := k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}); err != nil {
 		return fmt.Errorf("creating namespace %s: %w", namespace, err)
 	}
-	if err := poll(ctx, time.Minute, 200*time.Millisecond, "the default ServiceAccount in "+namespace, func() (bool, error) {
+	if err := benchkit.Poll(ctx, time.Minute, 200*time.Millisecond, "the default ServiceAccount in "+namespace, func() (bool, error) {
 		err := k8s.Get(ctx, client.ObjectKey{Namespace: namespace, Name: "default"}, &corev1.ServiceAccount{})
 		return err == nil, client.IgnoreNotFound(err)
 	}); err != nil {
@@ -159,7 +161,7 @@ func run(ctx context.Context, c config) error {
 		}
 	}
 	var ips []string
-	if err := poll(ctx, 15*time.Minute, 2*time.Second, fmt.Sprintf("%d ready pods with a loopback IP", c.pods), func() (bool, error) {
+	if err := benchkit.Poll(ctx, 15*time.Minute, 2*time.Second, fmt.Sprintf("%d ready pods with a loopback IP", c.pods), func() (bool, error) {
 		var err error
 		ips, err = readyPodIPs(ctx, k8s)
 		return err == nil && len(ips) == c.pods, err
@@ -167,7 +169,7 @@ func run(ctx context.Context, c config) error {
 		return err
 	}
 	logf("%d pods ready; waiting for the stand-in to serve each", len(ips))
-	if err := poll(ctx, 5*time.Minute, time.Second, "the stand-in to listen at every pod IP", func() (bool, error) {
+	if err := benchkit.Poll(ctx, 5*time.Minute, time.Second, "the stand-in to listen at every pod IP", func() (bool, error) {
 		return dialAll(ctx, ips, standinPort) == 0, nil
 	}); err != nil {
 		return err
@@ -354,23 +356,6 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-func clusterCmd(root, verb, name string, loopbackNodes int) error {
-	cmd := exec.Command(filepath.Join(root, "hack", "cluster.sh"), verb, name)
-	// One ordinary node: every pod of the run is on a loopback node.
-	cmd.Env = append(os.Environ(), "KWOK_NODES=1", "LOOPBACK_NODES="+strconv.Itoa(loopbackNodes))
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	return cmd.Run()
-}
-
-func kubectl(root, kubeconfig string, args ...string) error {
-	cmd := exec.Command(filepath.Join(root, "bin", "kubectl"), append([]string{"--kubeconfig", kubeconfig}, args...)...)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("kubectl %v: %w\n%s", args, err, out)
-	}
-	return nil
-}
-
 func loadavg() string {
 	b, err := os.ReadFile("/proc/loadavg")
 	if err != nil {
@@ -381,4 +366,10 @@ func loadavg() string {
 		return "?"
 	}
 	return strings.Join(f[:3], " ")
+}
+
+// clusterEnv is the environment of hack/cluster.sh: one ordinary node, as
+// every pod of the run is on a loopback node.
+func clusterEnv(loopbackNodes int) []string {
+	return []string{"KWOK_NODES=1", "LOOPBACK_NODES=" + strconv.Itoa(loopbackNodes)}
 }
