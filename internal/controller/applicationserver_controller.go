@@ -440,11 +440,7 @@ func (r *ApplicationServerReconciler) get(ctx context.Context, reader client.Rea
 
 // getLive reads a child from the API server.
 func (r *ApplicationServerReconciler) getLive(ctx context.Context, key client.ObjectKey, obj client.Object) (bool, error) {
-	err := r.APIReader.Get(ctx, key, obj)
-	if apierrors.IsNotFound(err) {
-		return false, nil
-	}
-	return err == nil, err
+	return r.get(ctx, r.APIReader, key, obj)
 }
 
 // changes collects what one reconcile did to the children ("Deployment

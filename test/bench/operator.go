@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"math"
 	"net"
@@ -10,8 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -181,36 +178,10 @@ func quantile(q float64, before, after map[float64]float64) float64 {
 // procStats reads the peak resident set (VmHWM, bytes) and the CPU time
 // (utime+stime) of a process from /proc.
 func procStats(pid int) (peakRSS int64, cpu time.Duration, err error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	mem, err := benchkit.ProcMemory(pid, "VmHWM")
 	if err != nil {
 		return 0, 0, err
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			kib, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			if err != nil {
-				return 0, 0, fmt.Errorf("parsing VmHWM %q: %w", v, err)
-			}
-			peakRSS = kib * 1024
-		}
-	}
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, 0, err
-	}
-	// The command name (field 2) may hold spaces: fields are counted after its ')'.
-	s := string(stat)
-	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(fields) < 13 {
-		return 0, 0, fmt.Errorf("short /proc/%d/stat", pid)
-	}
-	utime, err1 := strconv.ParseInt(fields[11], 10, 64) // field 14
-	stime, err2 := strconv.ParseInt(fields[12], 10, 64) // field 15
-	if err1 != nil || err2 != nil {
-		return 0, 0, fmt.Errorf("parsing /proc/%d/stat", pid)
-	}
-	const clkTck = 100 // USER_HZ on every Linux architecture Go supports
-	return peakRSS, time.Duration(utime+stime) * time.Second / clkTck, nil
+	cpu, err = benchkit.ProcCPU(pid)
+	return mem["VmHWM"], cpu, err
 }

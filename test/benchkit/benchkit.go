@@ -5,6 +5,7 @@
 package benchkit
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +13,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
@@ -96,4 +100,49 @@ func MetricFamilies(addr string) (map[string]*dto.MetricFamily, error) {
 		return nil, fmt.Errorf("parsing the operator's metrics: %w", err)
 	}
 	return fams, nil
+}
+
+// ProcCPU is a process's CPU time, utime+stime from /proc/<pid>/stat.
+func ProcCPU(pid int) (time.Duration, error) {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name (field 2) may hold spaces: fields are counted after its ')'.
+	s := string(stat)
+	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(fields) < 13 {
+		return 0, fmt.Errorf("short /proc/%d/stat", pid)
+	}
+	utime, err1 := strconv.ParseInt(fields[11], 10, 64) // field 14
+	stime, err2 := strconv.ParseInt(fields[12], 10, 64) // field 15
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("parsing /proc/%d/stat", pid)
+	}
+	const clkTck = 100 // USER_HZ on every Linux architecture Go supports
+	return time.Duration(utime+stime) * time.Second / clkTck, nil
+}
+
+// ProcMemory reads memory lines of /proc/<pid>/status ("VmHWM", "VmRSS",
+// "RssAnon", ...) in bytes; a key the kernel does not report is absent.
+func ProcMemory(pid int, keys ...string) (map[string]int64, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	out := map[string]int64{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		key, v, ok := strings.Cut(sc.Text(), ":")
+		if !ok || !slices.Contains(keys, key) {
+			continue
+		}
+		kib, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("parsing %s %q: %w", key, v, err)
+		}
+		out[key] = kib * 1024
+	}
+	return out, sc.Err()
 }

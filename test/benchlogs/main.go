@@ -26,6 +26,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/appserver-operator/appserver-operator/test/benchkit"
 )
 
 func main() {
@@ -181,7 +183,7 @@ func run(bin string, rate int, d time.Duration, memLimitMiB int) (result, error)
 		}
 		if now.Sub(lastPoll) >= 100*time.Millisecond {
 			lastPoll = now
-			anonMiB = max(anonMiB, statusMiB(sh.Process.Pid, "RssAnon:"))
+			anonMiB = max(anonMiB, statusMiB(sh.Process.Pid, "RssAnon"))
 			c, err := count(addr)
 			if err == nil {
 				samples = append(samples, sample{time.Now(), c})
@@ -234,27 +236,12 @@ func count(addr string) (int, error) {
 
 // procStats returns the CPU time the process used and its peak RSS in MiB.
 func procStats(pid int) (time.Duration, float64) {
-	var cpu time.Duration
-	if raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
-		fields := strings.Fields(string(raw[bytes.LastIndexByte(raw, ')')+2:]))
-		ut, _ := strconv.Atoi(fields[11])
-		st, _ := strconv.Atoi(fields[12])
-		cpu = time.Duration(ut+st) * time.Second / 100 // USER_HZ
-	}
-	return cpu, statusMiB(pid, "VmHWM:")
+	cpu, _ := benchkit.ProcCPU(pid)
+	return cpu, statusMiB(pid, "VmHWM")
 }
 
 // statusMiB reads one memory line of /proc/<pid>/status in MiB (0 if absent).
 func statusMiB(pid int, key string) float64 {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for _, l := range strings.Split(string(raw), "\n") {
-		if strings.HasPrefix(l, key) {
-			kb, _ := strconv.Atoi(strings.Fields(l)[1])
-			return float64(kb) / 1024
-		}
-	}
-	return 0
+	mem, _ := benchkit.ProcMemory(pid, key)
+	return float64(mem[key]) / (1 << 20)
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"net"
@@ -200,57 +199,7 @@ func (p *operatorProcess) nextRound(ctx context.Context, before opMetrics, notBe
 	return round{duration: time.Duration((m.roundSum - before.roundSum) * float64(time.Second)), ended: time.Now()}, m, nil
 }
 
-func (p *operatorProcess) cpu() (time.Duration, error) { return procCPU(p.pid()) }
-
-// procCPU reads a process's CPU time, utime+stime from /proc/<pid>/stat.
-func procCPU(pid int) (time.Duration, error) {
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	// The command name (field 2) may hold spaces: fields are counted after its ')'.
-	s := string(stat)
-	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(fields) < 13 {
-		return 0, fmt.Errorf("short /proc/%d/stat", pid)
-	}
-	utime, err1 := strconv.ParseInt(fields[11], 10, 64) // field 14
-	stime, err2 := strconv.ParseInt(fields[12], 10, 64) // field 15
-	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("parsing /proc/%d/stat", pid)
-	}
-	const clkTck = 100 // USER_HZ on every Linux architecture Go supports
-	return time.Duration(utime+stime) * time.Second / clkTck, nil
-}
-
-// procMemory reads a process's resident set (VmRSS) and its peak (VmHWM),
-// in bytes, from /proc/<pid>/status.
-func procMemory(pid int) (rss, hwm int64, err error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, 0, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		for _, field := range []struct {
-			prefix string
-			into   *int64
-		}{{"VmRSS:", &rss}, {"VmHWM:", &hwm}} {
-			if v, ok := strings.CutPrefix(sc.Text(), field.prefix); ok {
-				kib, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-				if err != nil {
-					return 0, 0, fmt.Errorf("parsing %s %q: %w", field.prefix, v, err)
-				}
-				*field.into = kib * 1024
-			}
-		}
-	}
-	if rss == 0 || hwm == 0 {
-		return 0, 0, fmt.Errorf("no VmRSS or VmHWM in /proc/%d/status", pid)
-	}
-	return rss, hwm, sc.Err()
-}
+func (p *operatorProcess) cpu() (time.Duration, error) { return benchkit.ProcCPU(p.pid()) }
 
 func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -295,4 +244,11 @@ func memoryLimit(root string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("config/manager/manager.yaml: no container with a memory limit")
+}
+
+// procMemory reads a process's resident set (VmRSS) and its peak (VmHWM),
+// in bytes.
+func procMemory(pid int) (rss, hwm int64, err error) {
+	mem, err := benchkit.ProcMemory(pid, "VmRSS", "VmHWM")
+	return mem["VmRSS"], mem["VmHWM"], err
 }
