@@ -112,6 +112,8 @@ type ApplicationServerReconciler struct {
 	optionalCache cache.Cache
 	apis          *apiAvailability
 	controller    controller.Controller
+	// written: the status writes the cache does not show yet.
+	written writtenStatuses
 }
 
 // child is one kind of object an ApplicationServer may have: desired is nil
@@ -162,8 +164,14 @@ func nilIfNil[T any, PT interface {
 func (r *ApplicationServerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	as := &v1alpha1.ApplicationServer{}
 	if err := r.Client.Get(ctx, req.NamespacedName, as); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.written.forget(req.NamespacedName)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
+	// The status as stored: the cache may not show this process's last
+	// status write yet (written.go).
+	r.written.overlay(as)
 	if !as.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, nil // the garbage collector deletes the children
 	}
@@ -226,6 +234,7 @@ func (r *ApplicationServerReconciler) Reconcile(ctx context.Context, req ctrl.Re
 		if err := r.Client.Status().Patch(ctx, as, patch); err != nil {
 			return ctrl.Result{}, errors.Join(o.applyErr, fmt.Errorf("updating status: %w", err))
 		}
+		r.written.record(as)
 	}
 	if o.applyErr != nil {
 		return ctrl.Result{}, o.applyErr

@@ -402,18 +402,8 @@ func (c *chaos) waitAll(when string, timeout time.Duration, rolled map[string]st
 		var behind []string
 		for _, as := range list.Items {
 			d := byName[as.Name]
-			switch {
-			case as.Status.ObservedGeneration != as.Generation,
-				!meta.IsStatusConditionTrue(as.Status.Conditions, v1alpha1.ConditionAvailable),
-				!meta.IsStatusConditionFalse(as.Status.Conditions, v1alpha1.ConditionProgressing),
-				d == nil,
-				d.Status.ObservedGeneration != d.Generation,
-				d.Status.UpdatedReplicas != wantPods(&as),
-				d.Status.ReadyReplicas != wantPods(&as),
-				d.Status.Replicas != wantPods(&as):
-				behind = append(behind, as.Name)
-			case rolled[as.Name] != "" && d.Spec.Template.Spec.Containers[0].Image != rolled[as.Name]:
-				behind = append(behind, as.Name+" (image)")
+			if why := notConverged(&as, d, rolled[as.Name]); why != "" {
+				behind = append(behind, as.Name+" ("+why+")")
 			}
 		}
 		if len(list.Items) != len(c.servers) {
@@ -424,6 +414,37 @@ func (c *chaos) waitAll(when string, timeout time.Duration, rolled map[string]st
 		}
 		return nil
 	})
+}
+
+// notConverged says why a server is not converged (its status, its
+// Deployment's status), empty when it is; image, when set, is the image its
+// Deployment must have.
+func notConverged(as *v1alpha1.ApplicationServer, d *appsv1.Deployment, image string) string {
+	cond := func(typ string) string {
+		c := meta.FindStatusCondition(as.Status.Conditions, typ)
+		if c == nil {
+			return typ + " absent"
+		}
+		return fmt.Sprintf("%s=%s %s (gen %d)", typ, c.Status, c.Reason, c.ObservedGeneration)
+	}
+	want := wantPods(as)
+	switch {
+	case as.Status.ObservedGeneration != as.Generation:
+		return fmt.Sprintf("status observed generation %d of %d", as.Status.ObservedGeneration, as.Generation)
+	case !meta.IsStatusConditionTrue(as.Status.Conditions, v1alpha1.ConditionAvailable):
+		return cond(v1alpha1.ConditionAvailable)
+	case !meta.IsStatusConditionFalse(as.Status.Conditions, v1alpha1.ConditionProgressing):
+		return cond(v1alpha1.ConditionProgressing)
+	case d == nil:
+		return "no Deployment"
+	case d.Status.ObservedGeneration != d.Generation,
+		d.Status.UpdatedReplicas != want, d.Status.ReadyReplicas != want, d.Status.Replicas != want:
+		return fmt.Sprintf("Deployment generation %d observed %d, replicas %d updated %d ready %d, want %d",
+			d.Generation, d.Status.ObservedGeneration, d.Status.Replicas, d.Status.UpdatedReplicas, d.Status.ReadyReplicas, want)
+	case image != "" && d.Spec.Template.Spec.Containers[0].Image != image:
+		return "image " + d.Spec.Template.Spec.Containers[0].Image
+	}
+	return ""
 }
 
 // checkChildren: every server has exactly its children, each controlled by
