@@ -139,18 +139,24 @@ func commit(root string) string {
 	return c
 }
 
-const beginMark, endMark = "<!-- bench:begin (written by make bench) -->", "<!-- bench:end -->"
+// marks are the lines between which writeDoc puts the table of a run with
+// n servers: one section per N, so the runs at 1 000 and 5 000 stay side
+// by side.
+func marks(n int) (begin, end string) {
+	return fmt.Sprintf("<!-- bench:begin N=%d (written by make bench) -->", n), fmt.Sprintf("<!-- bench:end N=%d -->", n)
+}
 
-// writeDoc puts the run's table between the bench markers of path.
+// writeDoc puts the run's table between the bench markers of path for c.n.
 func writeDoc(path string, c config, nodes int, table string) error {
 	old, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", path, err)
 	}
 	s := string(old)
+	beginMark, endMark := marks(c.n)
 	i, j := strings.Index(s, beginMark), strings.Index(s, endMark)
 	if i < 0 || j < i {
-		return fmt.Errorf("%s has no %q ... %q section for the table", path, beginMark, endMark)
+		return fmt.Errorf("%s has no section for N=%d: put the lines %q and %q where its table goes", path, c.n, beginMark, endMark)
 	}
 	section := fmt.Sprintf("%s\nRun on %s UTC, commit %s, on %s (load average %s at the start); two fresh local clusters (hack/cluster.sh, %d kwok nodes each, QPS limits off), %d parallel clients per side.\n\nCommand: `%s`\n\n%s",
 		beginMark, time.Now().UTC().Format("2006-01-02 15:04"), commit(c.root), machine(), c.loadStart, nodes, c.clients, c.command, table)
