@@ -36,9 +36,9 @@ import (
 	"go.opentelemetry.io/collector/processor/memorylimiterprocessor"
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/otlpreceiver"
-	"go.opentelemetry.io/collector/service/telemetry/otelconftelemetry"
 
 	"github.com/appserver-operator/appserver-operator/cmd/appserver-log-shipper/internal/esexporter"
+	"github.com/appserver-operator/appserver-operator/cmd/appserver-log-shipper/internal/telemetry"
 )
 
 // version is set by the build (-ldflags -X main.version=...).
@@ -106,6 +106,8 @@ func components() (otelcol.Factories, error) {
 	); err != nil {
 		return f, err
 	}
-	f.Telemetry = otelconftelemetry.NewFactory()
+	// Our own: logs on stderr, no internal metrics (internal/telemetry says
+	// why).
+	f.Telemetry = telemetry.NewFactory()
 	return f, nil
 }

@@ -43,8 +43,11 @@ func TestGoldenConfigsValidate(t *testing.T) {
 // TestValidateRejectsABadConfig shows the validation above can fail.
 func TestValidateRejectsABadConfig(t *testing.T) {
 	for name, cfg := range map[string]string{
-		"unknown exporter":        "receivers: {filelog: {include: [/x.log]}}\nexporters: {nope: {}}\nservice: {pipelines: {logs: {receivers: [filelog], exporters: [nope]}}}\n",
-		"elasticsearch, no index": "receivers: {filelog: {include: [/x.log]}}\nexporters: {elasticsearch: {endpoints: [http://127.0.0.1:9200], index: \"\"}}\nservice: {pipelines: {logs: {receivers: [filelog], exporters: [elasticsearch]}}}\n",
+		"unknown exporter":           "receivers: {filelog: {include: [/x.log]}}\nexporters: {nope: {}}\nservice: {pipelines: {logs: {receivers: [filelog], exporters: [nope]}}}\n",
+		"internal metrics asked for": "receivers: {filelog: {include: [/x.log]}}\nexporters: {debug: {}}\nservice: {telemetry: {metrics: {level: basic}}, pipelines: {logs: {receivers: [filelog], exporters: [debug]}}}\n",
+		"unknown log encoding":       "receivers: {filelog: {include: [/x.log]}}\nexporters: {debug: {}}\nservice: {telemetry: {logs: {encoding: xml}}, pipelines: {logs: {receivers: [filelog], exporters: [debug]}}}\n",
+		"unknown telemetry setting":  "receivers: {filelog: {include: [/x.log]}}\nexporters: {debug: {}}\nservice: {telemetry: {traces: {level: basic}}, pipelines: {logs: {receivers: [filelog], exporters: [debug]}}}\n",
+		"elasticsearch, no index":    "receivers: {filelog: {include: [/x.log]}}\nexporters: {elasticsearch: {endpoints: [http://127.0.0.1:9200], index: \"\"}}\nservice: {pipelines: {logs: {receivers: [filelog], exporters: [elasticsearch]}}}\n",
 	} {
 		t.Run(name, func(t *testing.T) {
 			f := filepath.Join(t.TempDir(), "config.yaml")
