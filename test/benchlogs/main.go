@@ -6,7 +6,13 @@
 // line to the first count query of the store that includes it), and the
 // shipper's peak RSS and CPU. It prints a Markdown table.
 //
-//	go run ./test/benchlogs -rates 1000,10000 -duration 60s
+// By default (-cgroup) the shipper runs as a container would: in a memory
+// cgroup of its own limited to -memory-limit, from a copy of the binary
+// that is not in the page cache (the first pod on a node), so that the
+// cgroup's peak is what the container's memory limit sees, the binary's
+// pages included; an OOM kill ends the run with an error.
+//
+//	go run ./test/benchlogs -rates 1000,10000 -duration 60s -memory-limit 40
 package main
 
 import (
@@ -35,19 +41,24 @@ func main() {
 	duration := flag.Duration("duration", 60*time.Second, "how long each rate is written")
 	bin := flag.String("bin", "bin", "directory with appserver-log-shipper and victoria-logs")
 	memLimit := flag.Int("memory-limit", 64, "the shipper container's memory limit in MiB: GOMEMLIMIT and the memory_limiter follow it as the operator sets them")
+	cgroup := flag.Bool("cgroup", true, "run the shipper in a memory cgroup of its own limited to -memory-limit, from a binary not in the page cache (a pod's container, the first on its node); needs root")
 	flag.Parse()
-	fmt.Println("| lines/s written | lines/s delivered | lag p99 | shipper peak RSS | of which anonymous (peak) | shipper CPU |")
-	fmt.Println("|---|---|---|---|---|---|")
+	fmt.Println("| lines/s written | lines/s delivered | lag p99 | shipper peak RSS | of which anonymous (peak) | shipper CPU | cgroup peak (limit) | OOM kills |")
+	fmt.Println("|---|---|---|---|---|---|---|---|")
 	for _, r := range strings.Split(*rates, ",") {
 		rate, err := strconv.Atoi(strings.TrimSpace(r))
 		if err != nil {
 			fail(err)
 		}
-		res, err := run(*bin, rate, *duration, *memLimit)
+		res, err := run(*bin, rate, *duration, *memLimit, *cgroup)
 		if err != nil {
 			fail(err)
 		}
-		fmt.Printf("| %d | %.0f | %s | %.1f MiB | %.1f MiB | %.0f %% of a core |\n", rate, res.delivered, res.lagP99.Round(time.Millisecond), res.rssMiB, res.anonMiB, res.cpu*100)
+		cg, ooms := "—", "—"
+		if *cgroup {
+			cg, ooms = fmt.Sprintf("%.1f MiB (%d MiB)", res.cgroupPeakMiB, *memLimit), strconv.Itoa(res.oomKills)
+		}
+		fmt.Printf("| %d | %.0f | %s | %.1f MiB | %.1f MiB | %.0f %% of a core | %s | %s |\n", rate, res.delivered, res.lagP99.Round(time.Millisecond), res.rssMiB, res.anonMiB, res.cpu*100, cg, ooms)
 	}
 }
 
@@ -62,6 +73,10 @@ type result struct {
 	anonMiB   float64
 	rssMiB    float64
 	cpu       float64
+	// cgroupPeakMiB: the most the shipper's memory cgroup was charged
+	// (heap and the binary's pages); oomKills: processes killed there.
+	cgroupPeakMiB float64
+	oomKills      int
 }
 
 func freeAddr() (string, error) {
@@ -104,7 +119,7 @@ service:
     logs: {receivers: [filelog], processors: [memory_limiter, resource], exporters: [elasticsearch]}
 `
 
-func run(bin string, rate int, d time.Duration, memLimitMiB int) (result, error) {
+func run(bin string, rate int, d time.Duration, memLimitMiB int, inCgroup bool) (result, error) {
 	dir, err := os.MkdirTemp("", "benchlogs-")
 	if err != nil {
 		return result{}, err
@@ -139,7 +154,20 @@ func run(bin string, rate int, d time.Duration, memLimitMiB int) (result, error)
 	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(config, dir, addr, max(memLimitMiB*80/100, 8), max(memLimitMiB*20/100, 2))), 0o600); err != nil {
 		return result{}, err
 	}
-	sh := exec.Command(filepath.Join(bin, "appserver-log-shipper"), "--config="+cfg)
+	argv := []string{filepath.Join(bin, "appserver-log-shipper"), "--config=" + cfg}
+	var cg *memCgroup
+	if inCgroup {
+		if cg, err = newMemCgroup(memLimitMiB); err != nil {
+			return result{}, err
+		}
+		defer cg.remove() // after the shipper has stopped (defers run last first)
+		argv[0] = filepath.Join(dir, "appserver-log-shipper")
+		if err := coldCopy(filepath.Join(bin, "appserver-log-shipper"), argv[0]); err != nil {
+			return result{}, err
+		}
+		argv = cg.wrap(argv)
+	}
+	sh := exec.Command(argv[0], argv[1:]...)
 	sh.Env = append(os.Environ(), fmt.Sprintf("GOMEMLIMIT=%d", memLimitMiB<<20))
 	if err := sh.Start(); err != nil {
 		return result{}, err
@@ -184,6 +212,9 @@ func run(bin string, rate int, d time.Duration, memLimitMiB int) (result, error)
 		if now.Sub(lastPoll) >= 100*time.Millisecond {
 			lastPoll = now
 			anonMiB = max(anonMiB, statusMiB(sh.Process.Pid, "RssAnon"))
+			if cg != nil && cg.oomKills() > 0 {
+				return result{}, fmt.Errorf("rate %d: the shipper was OOM-killed in its %d MiB memory cgroup", rate, memLimitMiB)
+			}
 			c, err := count(addr)
 			if err == nil {
 				samples = append(samples, sample{time.Now(), c})
@@ -206,13 +237,17 @@ func run(bin string, rate int, d time.Duration, memLimitMiB int) (result, error)
 		lags = append(lags, samples[j].at.Sub(written[i]))
 	}
 	slices.Sort(lags)
-	return result{
+	res := result{
 		delivered: float64(total) / end.Sub(start).Seconds(),
 		lagP99:    lags[len(lags)*99/100],
 		rssMiB:    rss,
 		anonMiB:   anonMiB,
 		cpu:       usage.Seconds() / end.Sub(start).Seconds(),
-	}, nil
+	}
+	if cg != nil {
+		res.cgroupPeakMiB, res.oomKills = cg.peakMiB(), cg.oomKills()
+	}
+	return res, nil
 }
 
 func count(addr string) (int, error) {
