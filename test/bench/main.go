@@ -57,6 +57,10 @@ type config struct {
 	root    string
 	// operatorArgs are more flags of bin/appserver-operator.
 	operatorArgs string
+	// direct: also run the direct side; createOnly: only the create wave
+	// (and the idle window after it), for sizes where the rest would take
+	// hours on this machine.
+	direct, createOnly bool
 	// loadStart is the machine's load average (1, 5, 15 min) when the run began.
 	loadStart string
 }
@@ -72,7 +76,19 @@ func main() {
 	flag.BoolVar(&c.smoke, "smoke", false, "Fail unless every figure is present and sane (CI's smoke run; no speed assertion).")
 	flag.StringVar(&c.command, "command", "", "The command to print as the way to rerun (default: this program's arguments).")
 	flag.StringVar(&c.operatorArgs, "operator-args", "", "More flags for bin/appserver-operator, space-separated (e.g. '--max-concurrent-reconciles=16').")
+	flag.BoolVar(&c.direct, "direct", true, "Also run the direct side (false: the operator side only; no ratios).")
+	waves := flag.String("waves", "all", "Waves to run: all (create, update, delete) or create (the create wave and the idle window only).")
 	flag.Parse()
+	switch *waves {
+	case "all":
+	case "create":
+		c.createOnly = true
+	default:
+		fatal(fmt.Errorf("-waves must be all or create, got %q", *waves))
+	}
+	if c.smoke && (!c.direct || c.createOnly) {
+		fatal(fmt.Errorf("-smoke checks every figure: it needs -direct=true and -waves=all"))
+	}
 	if c.n < 1 {
 		fatal(fmt.Errorf("-n must be at least 1, got %d", c.n))
 	}
@@ -140,9 +156,11 @@ func run(ctx context.Context, c config) error {
 	if err != nil {
 		return fmt.Errorf("operator side: %w", err)
 	}
-	raw, _, err := runSide(ctx, c, nodes, false, tmpl)
-	if err != nil {
-		return fmt.Errorf("direct side: %w", err)
+	var raw *result
+	if c.direct {
+		if raw, _, err = runSide(ctx, c, nodes, false, tmpl); err != nil {
+			return fmt.Errorf("direct side: %w", err)
+		}
 	}
 	table := render(c, op, raw)
 	fmt.Println(table)
@@ -268,6 +286,9 @@ func runSide(ctx context.Context, c config, nodes int, withOp bool, tmpl *v1alph
 		if err := s.idleWindow(ctx, res); err != nil {
 			return nil, nil, err
 		}
+	}
+	if c.createOnly {
+		return res, tmplOut, nil
 	}
 	// Update.
 	if res.update, err = s.measure(ctx, "update", s.updateOne, func() (int, string) { return s.converged(image2) }); err != nil {

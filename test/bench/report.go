@@ -41,25 +41,44 @@ func total(m map[string]float64, pred func(string) bool) float64 {
 func all(string) bool { return true }
 
 // render is the markdown table of one run.
+// render prints the run's tables; raw is nil when the direct side did not
+// run, and a wave that did not run (-waves create) has no column.
 func render(c config, op, raw *result) string {
 	var b strings.Builder
 	n := c.n
+	type pair struct {
+		name    string
+		op, raw wave
+	}
+	rawOf := func(f func(r *result) wave) wave {
+		if raw == nil {
+			return wave{}
+		}
+		return f(raw)
+	}
+	pairs := []pair{{"create", op.create, rawOf(func(r *result) wave { return r.create })}}
+	waves, names := []wave{op.create}, []string{"create"}
+	if !c.createOnly {
+		pairs = append(pairs, pair{"update (image)", op.update, rawOf(func(r *result) wave { return r.update })},
+			pair{"delete", op.del, rawOf(func(r *result) wave { return r.del })})
+		waves, names = append(waves, op.update, op.del), append(names, "update", "delete")
+	}
+	direct := func(s string) string {
+		if raw == nil {
+			return "not run"
+		}
+		return s
+	}
 	fmt.Fprintf(&b, "| N=%d | direct | operator | operator/direct |\n|---|---|---|---|\n", n)
-	for _, r := range []struct {
-		name    string
-		op, raw wave
-	}{{"create", op.create, raw.create}, {"update (image)", op.update, raw.update}, {"delete", op.del, raw.del}} {
-		fmt.Fprintf(&b, "| %s: time to converge | %.1f s | %.1f s | %s |\n", r.name, r.raw.t.Seconds(), r.op.t.Seconds(), ratio(r.op.t, r.raw.t))
+	for _, r := range pairs {
+		fmt.Fprintf(&b, "| %s: time to converge | %s | %.1f s | %s |\n", r.name,
+			direct(fmt.Sprintf("%.1f s", r.raw.t.Seconds())), r.op.t.Seconds(), direct(ratio(r.op.t, r.raw.t)))
 	}
-	for _, r := range []struct {
-		name    string
-		op, raw wave
-	}{{"create", op.create, raw.create}, {"update", op.update, raw.update}, {"delete", op.del, raw.del}} {
-		fmt.Fprintf(&b, "| %s: Events per server (all / the operator's) | %s / — | %s / %s | |\n", r.name,
-			perServer(float64(r.raw.events), n), perServer(float64(r.op.events), n), perServer(float64(r.op.opEvents), n))
+	for _, r := range pairs {
+		fmt.Fprintf(&b, "| %s: Events per server (all / the operator's) | %s | %s / %s | |\n", strings.TrimSuffix(r.name, " (image)"),
+			direct(perServer(float64(r.raw.events), n)+" / —"), perServer(float64(r.op.events), n), perServer(float64(r.op.opEvents), n))
 	}
-	fmt.Fprintf(&b, "\nThe operator, per wave:\n\n| N=%d | create | update | delete |\n|---|---|---|---|\n", n)
-	waves := []wave{op.create, op.update, op.del}
+	fmt.Fprintf(&b, "\nThe operator, per wave:\n\n| N=%d | %s |\n|---%s|\n", n, strings.Join(names, " | "), strings.Repeat("|---", len(names)))
 	row := func(name string, f func(w wave) string) {
 		cells := make([]string, len(waves))
 		for i, w := range waves {
