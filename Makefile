@@ -162,10 +162,13 @@ bench-metering: tools build ## Meter PODS (default 1000) stand-in pods at the de
 # Rates (lines/s) and duration of each run of make bench-logs.
 BENCH_LOGS_RATES ?= 1000,10000
 BENCH_LOGS_DURATION ?= 60s
+# The shipper's memory limit in MiB (a memory cgroup of its own, GOMEMLIMIT, memory_limiter), and more flags (go run ./test/benchlogs -help).
+BENCH_LOGS_MEMORY ?= 64
+BENCH_LOGS_FLAGS ?=
 
 .PHONY: bench-logs
-bench-logs: tools build ## Measure the log shipper into VictoriaLogs (lines/s, lag p99, RSS, CPU); prints the table of docs/logging.md. Not in CI.
-	go run ./test/benchlogs -bin $(BIN) -rates $(BENCH_LOGS_RATES) -duration $(BENCH_LOGS_DURATION)
+bench-logs: tools build ## Measure the log shipper into VictoriaLogs (lines/s, lag p99, RSS, CPU) in a BENCH_LOGS_MEMORY (default 64) MiB memory cgroup; prints the table of docs/logging.md. Not in CI.
+	go run ./test/benchlogs -bin $(BIN) -rates $(BENCH_LOGS_RATES) -duration $(BENCH_LOGS_DURATION) -memory-limit $(BENCH_LOGS_MEMORY) $(BENCH_LOGS_FLAGS)
 
 ##@ Build
 

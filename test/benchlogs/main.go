@@ -12,7 +12,7 @@
 // cgroup's peak is what the container's memory limit sees, the binary's
 // pages included; an OOM kill ends the run with an error.
 //
-//	go run ./test/benchlogs -rates 1000,10000 -duration 60s -memory-limit 40
+//	go run ./test/benchlogs -rates 1000,10000 -duration 60s -memory-limit 64
 package main
 
 import (
