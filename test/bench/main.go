@@ -63,6 +63,11 @@ type config struct {
 	direct, createOnly bool
 	// loadStart is the machine's load average (1, 5, 15 min) when the run began.
 	loadStart string
+	// commit is the tree's commit when the run began (the operator was
+	// built from it), with a note when its code was modified.
+	commit string
+	// started is when the run began.
+	started time.Time
 }
 
 func main() {
@@ -146,6 +151,7 @@ type result struct {
 func run(ctx context.Context, c config) error {
 	nodes := max(2, (c.n+perNode-1)/perNode)
 	start := time.Now()
+	c.started, c.commit = start, commit(c.root)
 	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
 		if f := strings.Fields(string(b)); len(f) >= 3 {
 			c.loadStart = strings.Join(f[:3], " ")

@@ -177,8 +177,12 @@ func writeDoc(path string, c config, nodes int, table string) error {
 	if i < 0 || j < i {
 		return fmt.Errorf("%s has no section for N=%d: put the lines %q and %q where its table goes", path, c.n, beginMark, endMark)
 	}
-	section := fmt.Sprintf("%s\nRun on %s UTC, commit %s, on %s (load average %s at the start); two fresh local clusters (hack/cluster.sh, %d kwok nodes each, QPS limits off), %d parallel clients per side.\n\nCommand: `%s`\n\n%s",
-		beginMark, time.Now().UTC().Format("2006-01-02 15:04"), commit(c.root), machine(), c.loadStart, nodes, c.clients, c.command, table)
+	clusters := "two fresh local clusters"
+	if !c.direct {
+		clusters = "one fresh local cluster, the operator side's only"
+	}
+	section := fmt.Sprintf("%s\nRun from %s UTC, commit %s, on %s (load average %s at the start); %s (hack/cluster.sh, %d kwok nodes each, QPS limits off), %d parallel clients per side.\n\nCommand: `%s`\n\n%s",
+		beginMark, c.started.UTC().Format("2006-01-02 15:04"), c.commit, machine(), c.loadStart, clusters, nodes, c.clients, c.command, table)
 	return os.WriteFile(path, []byte(s[:i]+section+s[j:]), 0o644)
 }
 
