@@ -25,6 +25,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/discovery"
+	toolscache "k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -503,6 +504,20 @@ func ptrUID(obj client.Object) *types.UID {
 // (spec changes only: its own status writes do not wake it) and every kind
 // of child it owns.
 func (r *ApplicationServerReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	// Drop each remembered status write once the cache holds it.
+	inf, err := mgr.GetCache().GetInformer(context.Background(), &v1alpha1.ApplicationServer{})
+	if err != nil {
+		return fmt.Errorf("watching ApplicationServers: %w", err)
+	}
+	if _, err := inf.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
+		UpdateFunc: func(_, obj any) {
+			if as, ok := obj.(*v1alpha1.ApplicationServer); ok {
+				r.written.seen(as)
+			}
+		},
+	}); err != nil {
+		return fmt.Errorf("watching ApplicationServers: %w", err)
+	}
 	workers := r.MaxConcurrentReconciles
 	if workers <= 0 {
 		workers = 4

@@ -63,6 +63,19 @@ func (w *writtenStatuses) record(as *v1alpha1.ApplicationServer) {
 	}
 }
 
+// seen drops what is remembered of a server once the cache holds the
+// write (the informer calls it for every update it stores), so that the
+// memory lasts as long as a write takes to come back by the watch, not
+// until the server's next reconcile.
+func (w *writtenStatuses) seen(as *v1alpha1.ApplicationServer) {
+	key := types.NamespacedName{Namespace: as.Namespace, Name: as.Name}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if ws, ok := w.byKey[key]; ok && ws.uid == as.UID && ws.resourceVersion == as.ResourceVersion {
+		delete(w.byKey, key)
+	}
+}
+
 // forget drops what is remembered of a server that is gone.
 func (w *writtenStatuses) forget(key types.NamespacedName) {
 	w.mu.Lock()
@@ -71,7 +84,7 @@ func (w *writtenStatuses) forget(key types.NamespacedName) {
 }
 
 // len is the number of servers whose last status write the cache has not
-// shown yet (as far as a reconcile has looked).
+// shown yet.
 func (w *writtenStatuses) len() int {
 	w.mu.Lock()
 	defer w.mu.Unlock()

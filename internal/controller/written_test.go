@@ -70,6 +70,18 @@ func TestWrittenStatusesOverlayUntilTheCacheShowsTheWrite(t *testing.T) {
 		t.Fatalf("a new server of the same name got the old one's status: %+v, %d remembered", as.Status.Conditions, w.len())
 	}
 
+	// The informer stores the write: the memory goes without a reconcile;
+	// an update that is not the write (someone's label) leaves it.
+	w.record(cachedAt("20", rolling))
+	w.seen(cachedAt("19", rolledOut))
+	if w.len() != 1 {
+		t.Fatalf("an older update dropped the memory of a newer write")
+	}
+	w.seen(cachedAt("20", rolling))
+	if w.len() != 0 {
+		t.Fatalf("%d remembered after the informer stored the write", w.len())
+	}
+
 	// A deleted server is forgotten.
 	w.record(cachedAt("14", rolling))
 	w.forget(types.NamespacedName{Namespace: "ns", Name: "web"})
