@@ -12,6 +12,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/utils/ptr"
@@ -68,6 +69,14 @@ func TestApplyFailureBacksOff(t *testing.T) {
 		},
 	}
 	create(t, as)
+	// Its retries go on with back-off after the test (every 10 s, 20 s, ...),
+	// each a write the process counts: delete it, or a later test that
+	// counts the process's writes sees one of them.
+	t.Cleanup(func() {
+		if err := k8s.Delete(context.Background(), as); err != nil && !apierrors.IsNotFound(err) {
+			t.Errorf("deleting %s: %v", as.Name, err)
+		}
+	})
 	waitStatus(t, as, "Degraded ApplyFailed", func(as *v1alpha1.ApplicationServer) error {
 		return wantCondition(as, v1alpha1.ConditionDegraded, metav1.ConditionTrue, v1alpha1.ReasonApplyFailed)
 	})
