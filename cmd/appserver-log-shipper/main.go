@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/open-telemetry/opentelemetry-collector-contrib/exporter/fileexporter"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/processor/resourceprocessor"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/receiver/filelogreceiver"
@@ -32,10 +31,8 @@ import (
 	"go.opentelemetry.io/collector/extension"
 	"go.opentelemetry.io/collector/otelcol"
 	"go.opentelemetry.io/collector/processor"
-	"go.opentelemetry.io/collector/processor/batchprocessor"
 	"go.opentelemetry.io/collector/processor/memorylimiterprocessor"
 	"go.opentelemetry.io/collector/receiver"
-	"go.opentelemetry.io/collector/receiver/otlpreceiver"
 
 	"github.com/appserver-operator/appserver-operator/cmd/appserver-log-shipper/internal/esexporter"
 	"github.com/appserver-operator/appserver-operator/cmd/appserver-log-shipper/internal/telemetry"
@@ -73,15 +70,15 @@ func settings() otelcol.CollectorSettings {
 	}
 }
 
-// components registers every component the shipper supports. The operator
-// generates configs that use only these; tests of the operator validate
-// each generated config with this binary.
+// components registers every component the shipper supports: exactly what
+// the configs the operator generates use (tests of the operator validate
+// each generated config with this binary). Each component more is code the
+// sidecar maps at start in every pod.
 func components() (otelcol.Factories, error) {
 	var f otelcol.Factories
 	var err error
 	if f.Receivers, err = otelcol.MakeFactoryMap[receiver.Factory](
 		filelogreceiver.NewFactory(),
-		otlpreceiver.NewFactory(),
 	); err != nil {
 		return f, err
 	}
@@ -91,7 +88,6 @@ func components() (otelcol.Factories, error) {
 		return f, err
 	}
 	if f.Processors, err = otelcol.MakeFactoryMap[processor.Factory](
-		batchprocessor.NewFactory(),
 		memorylimiterprocessor.NewFactory(),
 		resourceprocessor.NewFactory(),
 	); err != nil {
@@ -101,7 +97,6 @@ func components() (otelcol.Factories, error) {
 		debugexporter.NewFactory(),
 		otlpexporter.NewFactory(),
 		otlphttpexporter.NewFactory(),
-		fileexporter.NewFactory(),
 		esexporter.NewFactory(),
 	); err != nil {
 		return f, err

@@ -78,33 +78,36 @@ func (cg *memCgroup) wrap(argv []string) []string {
 	return []string{"/bin/sh", "-c", fmt.Sprintf("echo $$ > '%s' && exec %s", filepath.Join(cg.dir, "cgroup.procs"), strings.Join(quoted, " "))}
 }
 
+// read returns the content of one of the cgroup's files, named v1File or
+// v2File by the cgroup's version.
+func (cg *memCgroup) read(v1File, v2File string) (string, error) {
+	file := v2File
+	if cg.v1 {
+		file = v1File
+	}
+	b, err := os.ReadFile(filepath.Join(cg.dir, file))
+	return string(b), err
+}
+
 // peakMiB is the highest memory the cgroup was charged (heap and page
 // cache alike), in MiB.
 func (cg *memCgroup) peakMiB() float64 {
-	file := "memory.peak"
-	if cg.v1 {
-		file = "memory.max_usage_in_bytes"
-	}
-	b, err := os.ReadFile(filepath.Join(cg.dir, file))
+	s, err := cg.read("memory.max_usage_in_bytes", "memory.peak")
 	if err != nil {
 		return 0
 	}
-	v, _ := strconv.ParseFloat(strings.TrimSpace(string(b)), 64)
+	v, _ := strconv.ParseFloat(strings.TrimSpace(s), 64)
 	return v / (1 << 20)
 }
 
 // oomKills is the number of processes the kernel killed in the cgroup for
 // reaching its limit.
 func (cg *memCgroup) oomKills() int {
-	file := "memory.events"
-	if cg.v1 {
-		file = "memory.oom_control"
-	}
-	b, err := os.ReadFile(filepath.Join(cg.dir, file))
+	s, err := cg.read("memory.oom_control", "memory.events")
 	if err != nil {
 		return -1
 	}
-	for _, l := range strings.Split(string(b), "\n") {
+	for _, l := range strings.Split(s, "\n") {
 		if v, ok := strings.CutPrefix(l, "oom_kill "); ok {
 			n, _ := strconv.Atoi(strings.TrimSpace(v))
 			return n

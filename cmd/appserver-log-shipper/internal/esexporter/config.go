@@ -35,10 +35,10 @@ type Config struct {
 	Headers map[string]configopaque.String `mapstructure:"headers"`
 	// TLS configures https endpoints (CA, verification).
 	TLS configtls.ClientConfig `mapstructure:"tls"`
-	// FlushBytes is the bulk request size at which the indexer flushes.
+	// FlushBytes is the size at which a bulk request is sent: a batch
+	// larger than this goes in several requests (default 1 MiB). How many
+	// requests run at once is the sending queue's num_consumers.
 	FlushBytes int `mapstructure:"flush_bytes"`
-	// NumWorkers is the number of concurrent bulk requests.
-	NumWorkers int `mapstructure:"num_workers"`
 
 	exporterhelper.TimeoutConfig `mapstructure:",squash"`
 	QueueConfig                  configoptional.Optional[exporterhelper.QueueBatchConfig] `mapstructure:"sending_queue"`
@@ -65,8 +65,8 @@ func (c *Config) Validate() error {
 	if c.Password != "" && c.User == "" {
 		return errors.New("password: set without user")
 	}
-	if c.FlushBytes < 0 || c.NumWorkers < 0 {
-		return errors.New("flush_bytes, num_workers: must not be negative")
+	if c.FlushBytes <= 0 {
+		return errors.New("flush_bytes: must be positive")
 	}
 	return nil
 }

@@ -5,24 +5,28 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"sync"
-	"time"
 
 	"github.com/elastic/elastic-transport-go/v8/elastictransport"
-	"github.com/elastic/go-elasticsearch/v8/esutil"
+	"github.com/elastic/go-elasticsearch/v8/esapi"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer/consumererror"
-	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.uber.org/zap"
 )
 
 type esExporter struct {
-	cfg    *Config
-	logger *zap.Logger
-	bi     esutil.BulkIndexer
+	cfg       *Config
+	logger    *zap.Logger
+	transport *http.Transport
+	client    *elastictransport.Client
+	// action is the bulk action line that precedes every document.
+	action []byte
+	// bodies holds request bodies for reuse (*[]byte).
+	bodies sync.Pool
 }
 
 func newExporter(cfg *Config, logger *zap.Logger) *esExporter {
@@ -34,8 +38,8 @@ func (e *esExporter) start(ctx context.Context, _ component.Host) error {
 	if err != nil {
 		return fmt.Errorf("loading the TLS configuration: %w", err)
 	}
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	transport.TLSClientConfig = tlsCfg
+	e.transport = http.DefaultTransport.(*http.Transport).Clone()
+	e.transport.TLSClientConfig = tlsCfg
 	header := http.Header{}
 	for k, v := range e.cfg.Headers {
 		header.Set(k, string(v))
@@ -51,7 +55,7 @@ func (e *esExporter) start(ctx context.Context, _ component.Host) error {
 	// The transport, not elasticsearch.Client: the client refuses a server
 	// that does not answer X-Elastic-Product: Elasticsearch (OpenSearch,
 	// VictoriaLogs), and the bulk API is all we need.
-	client, err := elastictransport.New(elastictransport.Config{ //nolint:staticcheck // New is deprecated for NewClient but "fully functional"; moving is a change of its own, tested against the store
+	e.client, err = elastictransport.New(elastictransport.Config{ //nolint:staticcheck // New is deprecated for NewClient but "fully functional"; moving is a change of its own, tested against the store
 		URLs:     urls,
 		Username: e.cfg.User,
 		Password: string(e.cfg.Password),
@@ -59,34 +63,26 @@ func (e *esExporter) start(ctx context.Context, _ component.Host) error {
 		// Retries of whole requests are the exporter helper's job (with
 		// back-off, bounded by retry_on_failure); the transport tries once.
 		DisableRetry: true,
-		Transport:    transport,
+		Transport:    e.transport,
 	})
 	if err != nil {
 		return fmt.Errorf("creating the Elasticsearch transport: %w", err)
 	}
-	bi, err := esutil.NewBulkIndexer(esutil.BulkIndexerConfig{
-		Client: client,
-		// The index goes in each action line, not the URL: the requests go
-		// to <prefix>/_bulk, the path VictoriaLogs serves too.
-		NumWorkers:    max(e.cfg.NumWorkers, 1),
-		FlushBytes:    e.cfg.FlushBytes,
-		FlushInterval: time.Second,
-		OnError: func(_ context.Context, err error) {
-			e.logger.Warn("Bulk request failed", zap.Error(err))
-		},
-	})
+	// The index goes in each action line, not the URL: the requests go to
+	// <prefix>/_bulk, the path VictoriaLogs serves too.
+	index, err := json.Marshal(e.cfg.Index)
 	if err != nil {
-		return fmt.Errorf("creating the bulk indexer: %w", err)
+		return fmt.Errorf("index: %w", err)
 	}
-	e.bi = bi
+	e.action = fmt.Appendf(nil, `{"create":{"_index":%s}}`+"\n", index)
 	return nil
 }
 
-func (e *esExporter) shutdown(ctx context.Context) error {
-	if e.bi == nil {
-		return nil
+func (e *esExporter) shutdown(context.Context) error {
+	if e.transport != nil {
+		e.transport.CloseIdleConnections()
 	}
-	return e.bi.Close(ctx)
+	return nil
 }
 
 // failure is the outcome of one document that was not indexed.
@@ -98,19 +94,25 @@ type failure struct {
 
 type recordRef struct{ r, s, l int }
 
-// push indexes every record of ld and returns once each was accepted or
-// refused. Retryable refusals come back as a consumererror.Logs holding
-// only those records, so a retry does not resend the accepted ones.
+// push indexes every record of ld, in bulk requests of about flush_bytes,
+// and returns once each was accepted or refused. Retryable refusals come
+// back as a consumererror.Logs holding only those records, so a retry does
+// not resend the accepted ones.
 func (e *esExporter) push(ctx context.Context, ld plog.Logs) error {
+	bp, _ := e.bodies.Get().(*[]byte)
+	if bp == nil {
+		bp = new([]byte)
+	}
+	defer e.bodies.Put(bp)
 	var (
-		mu       sync.Mutex
 		failures []failure
-		wg       sync.WaitGroup
+		refs     []recordRef
+		body     = (*bp)[:0]
 	)
-	fail := func(f failure) {
-		mu.Lock()
-		failures = append(failures, f)
-		mu.Unlock()
+	send := func() {
+		failures = append(failures, e.send(ctx, body, refs)...)
+		*bp = body[:0] // keep the grown buffer
+		body, refs = body[:0], refs[:0]
 	}
 	rls := ld.ResourceLogs()
 	for r := 0; r < rls.Len(); r++ {
@@ -120,50 +122,99 @@ func (e *esExporter) push(ctx context.Context, ld plog.Logs) error {
 			lrs := sls.At(s).LogRecords()
 			for l := 0; l < lrs.Len(); l++ {
 				ref := recordRef{r, s, l}
-				body, err := Document(rl.Resource(), lrs.At(l))
+				n := len(body)
+				var err error
+				body, err = appendDocument(append(body, e.action...), rl.Resource(), lrs.At(l))
 				if err != nil {
-					fail(failure{ref: ref, reason: err.Error()})
+					body = body[:n]
+					failures = append(failures, failure{ref: ref, reason: err.Error()})
 					continue
 				}
-				wg.Add(1)
-				err = e.bi.Add(ctx, esutil.BulkIndexerItem{
-					Action: "create",
-					Index:  e.cfg.Index,
-					Body:   bytes.NewReader(body),
-					OnSuccess: func(context.Context, esutil.BulkIndexerItem, esutil.BulkIndexerResponseItem) {
-						wg.Done()
-					},
-					OnFailure: func(_ context.Context, _ esutil.BulkIndexerItem, res esutil.BulkIndexerResponseItem, err error) {
-						defer wg.Done()
-						f := failure{ref: ref, retryable: retryable(res.Status, err)}
-						if err != nil {
-							f.reason = err.Error()
-						} else {
-							f.reason = fmt.Sprintf("status %d: %s: %s", res.Status, res.Error.Type, res.Error.Reason)
-						}
-						fail(f)
-					},
-				})
-				if err != nil {
-					wg.Done()
-					fail(failure{ref: ref, retryable: true, reason: err.Error()})
+				body = append(body, '\n')
+				refs = append(refs, ref)
+				if len(body) >= e.cfg.FlushBytes {
+					send()
 				}
 			}
 		}
 	}
-	if err := e.bi.Flush(ctx); err != nil {
-		return fmt.Errorf("flushing the bulk indexer: %w", err)
+	if len(refs) > 0 {
+		send()
 	}
-	wg.Wait()
 	return result(ld, failures)
 }
 
-// retryable tells whether a document refused with this status (0: the
-// request itself failed) may succeed when sent again.
-func retryable(status int, err error) bool {
-	if err != nil || status == 0 {
-		return true
+// bulkItem is the outcome of one document in a bulk response.
+type bulkItem struct {
+	Status int `json:"status"`
+	Error  *struct {
+		Type   string `json:"type"`
+		Reason string `json:"reason"`
+	} `json:"error"`
+}
+
+// send makes one bulk request of body, whose documents are refs in order,
+// and returns the documents that were not indexed. A request that fails
+// as a whole (no answer, an error status) fails every document in it,
+// retryably: the store may be starting, overloaded, or waiting for a
+// Secret to be corrected.
+func (e *esExporter) send(ctx context.Context, body []byte, refs []recordRef) []failure {
+	all := func(reason string) []failure {
+		fs := make([]failure, len(refs))
+		for i, ref := range refs {
+			fs[i] = failure{ref: ref, retryable: true, reason: reason}
+		}
+		return fs
 	}
+	res, err := esapi.BulkRequest{
+		Body: bytes.NewReader(body),
+		// Only what push reads: less to send back and parse.
+		FilterPath: []string{"errors", "items.*.status", "items.*.error"},
+	}.Do(ctx, e.client)
+	if err != nil {
+		return all(err.Error())
+	}
+	defer res.Body.Close()
+	if res.IsError() {
+		msg, _ := io.ReadAll(io.LimitReader(res.Body, 512))
+		return all(fmt.Sprintf("bulk request: %s: %s", res.Status(), bytes.TrimSpace(msg)))
+	}
+	var reply struct {
+		Errors bool `json:"errors"`
+		// Parsed only when errors is true: most replies are all successes.
+		Items json.RawMessage `json:"items"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&reply); err != nil {
+		return all(fmt.Sprintf("reading the bulk response: %v", err))
+	}
+	if !reply.Errors {
+		return nil
+	}
+	var items []map[string]bulkItem
+	if err := json.Unmarshal(reply.Items, &items); err != nil || len(items) != len(refs) {
+		return all(fmt.Sprintf("the bulk response has errors and %d items for %d documents (%v)", len(items), len(refs), err))
+	}
+	var fs []failure
+	for i, it := range items {
+		for _, item := range it { // one action per item: "create"
+			if item.Status < 300 && item.Error == nil {
+				continue
+			}
+			f := failure{ref: refs[i], retryable: retryable(item.Status)}
+			if item.Error != nil {
+				f.reason = fmt.Sprintf("status %d: %s: %s", item.Status, item.Error.Type, item.Error.Reason)
+			} else {
+				f.reason = fmt.Sprintf("status %d", item.Status)
+			}
+			fs = append(fs, f)
+		}
+	}
+	return fs
+}
+
+// retryable tells whether a document refused with this status may succeed
+// when sent again.
+func retryable(status int) bool {
 	return status == http.StatusTooManyRequests || status >= 500
 }
 
@@ -222,36 +273,4 @@ func subset(ld plog.Logs, keep map[recordRef]bool) plog.Logs {
 		}
 	}
 	return out
-}
-
-// Document is the JSON document of one record: @timestamp (the record's
-// time, else its observed time), message (the body as text), severity (when
-// known), then the resource's and the record's attributes by their names
-// (a record attribute wins over a resource attribute of the same name).
-func Document(res pcommon.Resource, lr plog.LogRecord) ([]byte, error) {
-	doc := map[string]any{}
-	res.Attributes().Range(func(k string, v pcommon.Value) bool {
-		doc[k] = v.AsRaw()
-		return true
-	})
-	lr.Attributes().Range(func(k string, v pcommon.Value) bool {
-		doc[k] = v.AsRaw()
-		return true
-	})
-	ts := lr.Timestamp()
-	if ts == 0 {
-		ts = lr.ObservedTimestamp()
-	}
-	doc["@timestamp"] = ts.AsTime().UTC().Format(time.RFC3339Nano)
-	doc["message"] = lr.Body().AsString()
-	if s := lr.SeverityText(); s != "" {
-		doc["severity"] = s
-	} else if lr.SeverityNumber() != plog.SeverityNumberUnspecified {
-		doc["severity"] = lr.SeverityNumber().String()
-	}
-	b, err := json.Marshal(doc)
-	if err != nil {
-		return nil, fmt.Errorf("encoding the document: %w", err)
-	}
-	return b, nil
 }

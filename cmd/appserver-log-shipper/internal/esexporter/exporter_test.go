@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -194,6 +195,58 @@ func TestPushHandsBackOnlyRetryableRecords(t *testing.T) {
 	}
 	if got := retry.ResourceLogs().At(0).Resource().Attributes().AsRaw()["service.name"]; got != "shop" {
 		t.Errorf("retry records lost their resource: service.name = %v", got)
+	}
+}
+
+// TestPushSplitsAtFlushBytes: a push larger than flush_bytes goes in
+// several bulk requests, and a refusal in a later request hands back the
+// right record.
+func TestPushSplitsAtFlushBytes(t *testing.T) {
+	srv := &bulkServer{status: func(m string) int {
+		if m == "busy" {
+			return http.StatusServiceUnavailable
+		}
+		return http.StatusCreated
+	}}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	e := startExporter(t, ts.URL, func(c *Config) { c.FlushBytes = 1 }) // one document per request
+
+	err := e.push(context.Background(), logs("a", "b", "busy", "c"))
+	var le consumererror.Logs
+	if !errors.As(err, &le) {
+		t.Fatalf("push error = %v, want a consumererror.Logs", err)
+	}
+	if n := len(srv.paths); n != 4 {
+		t.Errorf("%d bulk requests, want 4 (one per document)", n)
+	}
+	if len(srv.docs) != 3 {
+		t.Errorf("%d documents indexed, want 3", len(srv.docs))
+	}
+	retry := le.Data()
+	if retry.LogRecordCount() != 1 || retry.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Body().Str() != "busy" {
+		t.Errorf("records to retry: %d, want only \"busy\"", retry.LogRecordCount())
+	}
+}
+
+// TestPushRetriesARefusedRequest: a bulk request refused as a whole (an
+// error status, not per-document statuses) hands back every record of it.
+func TestPushRetriesARefusedRequest(t *testing.T) {
+	for _, status := range []int{http.StatusUnauthorized, http.StatusTooManyRequests, http.StatusBadGateway} {
+		ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			http.Error(w, "not now", status)
+		}))
+		e := startExporter(t, ts.URL, nil)
+		err := e.push(context.Background(), logs("a", "b"))
+		ts.Close()
+		var le consumererror.Logs
+		if !errors.As(err, &le) || le.Data().LogRecordCount() != 2 {
+			t.Errorf("status %d: push error = %v, want both records handed back for retry", status, err)
+			continue
+		}
+		if !strings.Contains(err.Error(), strconv.Itoa(status)) || !strings.Contains(err.Error(), "not now") {
+			t.Errorf("status %d: the error %q does not say what the store answered", status, err)
+		}
 	}
 }
 
