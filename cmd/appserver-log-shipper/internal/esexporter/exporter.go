@@ -174,7 +174,11 @@ func (e *esExporter) send(ctx context.Context, body []byte, refs []recordRef) []
 	if err != nil {
 		return all(err.Error())
 	}
-	defer res.Body.Close()
+	defer func() {
+		// Read to the end, so the connection is reused.
+		_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 1<<20))
+		_ = res.Body.Close()
+	}()
 	if res.IsError() {
 		msg, _ := io.ReadAll(io.LimitReader(res.Body, 512))
 		return all(fmt.Sprintf("bulk request: %s: %s", res.Status(), bytes.TrimSpace(msg)))

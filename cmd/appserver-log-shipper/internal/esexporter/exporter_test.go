@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -247,6 +249,30 @@ func TestPushRetriesARefusedRequest(t *testing.T) {
 		if !strings.Contains(err.Error(), strconv.Itoa(status)) || !strings.Contains(err.Error(), "not now") {
 			t.Errorf("status %d: the error %q does not say what the store answered", status, err)
 		}
+	}
+}
+
+// TestPushReusesItsConnection: each bulk response is read to its end, so
+// the next request goes on the same connection.
+func TestPushReusesItsConnection(t *testing.T) {
+	srv := &bulkServer{}
+	ts := httptest.NewUnstartedServer(srv)
+	var conns atomic.Int32
+	ts.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	ts.Start()
+	defer ts.Close()
+	e := startExporter(t, ts.URL, nil)
+	for i := range 5 {
+		if err := e.push(context.Background(), logs(fmt.Sprint("push ", i))); err != nil {
+			t.Fatalf("push %d: %v", i, err)
+		}
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("5 pushes opened %d connections, want 1", n)
 	}
 }
 
