@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/otelcol"
 )
 
@@ -73,27 +74,8 @@ func TestComponents(t *testing.T) {
 		t.Fatal(err)
 	}
 	names := func(keys []string) string { return strings.Join(keys, " ") }
-	var got []string
-	for k, v := range f.Receivers {
-		if v.Type() == k { // not an alias (filelog for file_log)
-			got = append(got, "receiver/"+k.String())
-		}
-	}
-	for k, v := range f.Processors {
-		if v.Type() == k { // not an alias (filelog for file_log)
-			got = append(got, "processor/"+k.String())
-		}
-	}
-	for k, v := range f.Exporters {
-		if v.Type() == k { // not an alias (filelog for file_log)
-			got = append(got, "exporter/"+k.String())
-		}
-	}
-	for k, v := range f.Extensions {
-		if v.Type() == k { // not an alias (filelog for file_log)
-			got = append(got, "extension/"+k.String())
-		}
-	}
+	got := slices.Concat(named("receiver", f.Receivers), named("processor", f.Processors),
+		named("exporter", f.Exporters), named("extension", f.Extensions))
 	want := []string{
 		"receiver/file_log", "processor/memory_limiter", "processor/resource",
 		"exporter/elasticsearch", "exporter/otlp_http", "exporter/otlp_grpc", "exporter/debug",
@@ -104,4 +86,16 @@ func TestComponents(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("the shipper has %s, want %s", names(got), names(want))
 	}
+}
+
+// named lists the components of a factory map as kind/type, leaving out
+// aliases (filelog for file_log).
+func named[F interface{ Type() component.Type }](kind string, m map[component.Type]F) []string {
+	var out []string
+	for k, f := range m {
+		if f.Type() == k {
+			out = append(out, kind+"/"+k.String())
+		}
+	}
+	return out
 }
