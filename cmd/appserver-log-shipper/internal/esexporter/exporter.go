@@ -15,12 +15,10 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/pdata/plog"
-	"go.uber.org/zap"
 )
 
 type esExporter struct {
 	cfg       *Config
-	logger    *zap.Logger
 	transport *http.Transport
 	client    *elastictransport.Client
 	// action is the bulk action line that precedes every document.
@@ -29,8 +27,10 @@ type esExporter struct {
 	bodies sync.Pool
 }
 
-func newExporter(cfg *Config, logger *zap.Logger) *esExporter {
-	return &esExporter{cfg: cfg, logger: logger}
+// newExporter returns the exporter of cfg. It logs nothing itself: what a
+// push returns, the exporter helper logs (and retries, or drops).
+func newExporter(cfg *Config) *esExporter {
+	return &esExporter{cfg: cfg}
 }
 
 func (e *esExporter) start(ctx context.Context, _ component.Host) error {

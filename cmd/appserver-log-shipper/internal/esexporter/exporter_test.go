@@ -20,7 +20,6 @@ import (
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
-	"go.uber.org/zap"
 )
 
 // bulkServer is a stand-in for the Elasticsearch bulk API: it records the
@@ -114,7 +113,7 @@ func startExporter(t *testing.T, url string, mutate func(*Config)) *esExporter {
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("config: %v", err)
 	}
-	e := newExporter(cfg, zap.NewNop())
+	e := newExporter(cfg)
 	if err := e.start(context.Background(), nil); err != nil {
 		t.Fatalf("start: %v", err)
 	}
