@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"sync"
 
 	"github.com/elastic/elastic-transport-go/v8/elastictransport"
 	"github.com/elastic/go-elasticsearch/v8/esapi"
@@ -23,8 +22,6 @@ type esExporter struct {
 	client    *elastictransport.Client
 	// action is the bulk action line that precedes every document.
 	action []byte
-	// bodies holds request bodies for reuse (*[]byte).
-	bodies sync.Pool
 }
 
 // newExporter returns the exporter of cfg. It logs nothing itself: what a
@@ -99,20 +96,18 @@ type recordRef struct{ r, s, l int }
 // back as a consumererror.Logs holding only those records, so a retry does
 // not resend the accepted ones.
 func (e *esExporter) push(ctx context.Context, ld plog.Logs) error {
-	bp, _ := e.bodies.Get().(*[]byte)
-	if bp == nil {
-		bp = new([]byte)
-	}
-	defer e.bodies.Put(bp)
+	// Each request gets a body of its own, sized for it: an HTTP transport
+	// may still read a request's body after the response came (a store
+	// that answers early), so a body is never reused.
+	sizeHint := min(ld.LogRecordCount()*512, e.cfg.FlushBytes+e.cfg.FlushBytes/4)
 	var (
 		failures []failure
 		refs     []recordRef
-		body     = (*bp)[:0]
+		body     []byte
 	)
 	send := func() {
 		failures = append(failures, e.send(ctx, body, refs)...)
-		*bp = body[:0] // keep the grown buffer
-		body, refs = body[:0], refs[:0]
+		body, refs = nil, refs[:0]
 	}
 	rls := ld.ResourceLogs()
 	for r := 0; r < rls.Len(); r++ {
@@ -122,6 +117,9 @@ func (e *esExporter) push(ctx context.Context, ld plog.Logs) error {
 			lrs := sls.At(s).LogRecords()
 			for l := 0; l < lrs.Len(); l++ {
 				ref := recordRef{r, s, l}
+				if body == nil {
+					body = make([]byte, 0, sizeHint)
+				}
 				n := len(body)
 				var err error
 				body, err = appendDocument(append(body, e.action...), rl.Resource(), lrs.At(l))
