@@ -183,8 +183,10 @@ func (r *ApplicationServerReconciler) Reconcile(ctx context.Context, req ctrl.Re
 	)
 	opts := r.serverOptions(ctx, as)
 	o.operatorImageMissing = len(as.Spec.DependsOn) > 0 && opts.OperatorImage == ""
-	for _, c := range children(as, opts) {
-		if err := r.addConfigHash(ctx, as, c.desired); err != nil {
+	cs := children(as, opts)
+	own := ownConfig(cs)
+	for _, c := range cs {
+		if err := r.addConfigHash(ctx, as, c.desired, own); err != nil {
 			// Without the hash the template would change: leave the
 			// Deployment as it is until the configuration can be read.
 			o.applyErr = errors.Join(o.applyErr, err)
@@ -650,13 +652,32 @@ func (r *ApplicationServerReconciler) serverOptions(ctx context.Context, as *v1a
 	return opts
 }
 
-// addConfigHash sets the config-hash annotation on a desired Deployment.
-func (r *ApplicationServerReconciler) addConfigHash(ctx context.Context, as *v1alpha1.ApplicationServer, obj client.Object) error {
+// ownConfig lists the ConfigMaps and Secrets among the desired children:
+// the builder that makes one also hashes its content into the pod template
+// (as LogShipperConfigHashAnnotation does), so the config hash leaves them
+// out. Reading them there would roll the pods once more right after they
+// are created.
+func ownConfig(cs []child) map[resources.ConfigRef]bool {
+	own := map[resources.ConfigRef]bool{}
+	for _, c := range cs {
+		switch o := c.desired.(type) {
+		case *corev1.ConfigMap:
+			own[resources.ConfigRef{Kind: resources.KindConfigMap, Name: o.Name}] = true
+		case *corev1.Secret:
+			own[resources.ConfigRef{Kind: resources.KindSecret, Name: o.Name}] = true
+		}
+	}
+	return own
+}
+
+// addConfigHash sets the config-hash annotation on a desired Deployment;
+// own are the references it leaves out (ownConfig).
+func (r *ApplicationServerReconciler) addConfigHash(ctx context.Context, as *v1alpha1.ApplicationServer, obj client.Object, own map[resources.ConfigRef]bool) error {
 	dep, ok := obj.(*appsv1.Deployment)
 	if !ok {
 		return nil
 	}
-	hash, err := r.configHash(ctx, as, &dep.Spec.Template.Spec)
+	hash, err := r.configHash(ctx, as, &dep.Spec.Template.Spec, own)
 	if err != nil {
 		return fmt.Errorf("hashing the configuration of Deployment %s: %w", as.Name, err)
 	}

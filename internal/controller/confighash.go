@@ -94,8 +94,9 @@ func (c *configDigests) forget(key string) {
 // configHash is the config-hash annotation for the pod spec of as: "" when
 // restartOnConfigChange is off or nothing is referenced. An object that
 // does not exist counts as empty: when it appears the pods roll once (which
-// also restarts pods that were waiting for it).
-func (r *ApplicationServerReconciler) configHash(ctx context.Context, as *v1alpha1.ApplicationServer, spec *corev1.PodSpec) (string, error) {
+// also restarts pods that were waiting for it). References in own, the
+// operator's own children, are left out (ownConfig).
+func (r *ApplicationServerReconciler) configHash(ctx context.Context, as *v1alpha1.ApplicationServer, spec *corev1.PodSpec, own map[resources.ConfigRef]bool) (string, error) {
 	if !ptr.Deref(as.Spec.Deployment.RestartOnConfigChange, true) || r.configCache == nil {
 		return "", nil
 	}
@@ -105,11 +106,7 @@ func (r *ApplicationServerReconciler) configHash(ctx context.Context, as *v1alph
 	}
 	digests := make(map[string]string, len(refs))
 	for _, ref := range refs {
-		// The log shipper's own ConfigMap is the operator's child, built in
-		// the same reconcile; its content is hashed into the pod template by
-		// the builder already (LogShipperConfigHashAnnotation). Reading it
-		// here would roll the pods once more right after it is created.
-		if ref.Kind != resources.KindSecret && ref.Name == resources.LogShipperConfigMapName(as) && resources.LogShipperEnabled(as) {
+		if own[ref] {
 			continue
 		}
 		d, err := r.configDigest(ctx, as.Namespace, ref)

@@ -3,6 +3,8 @@
 package testutil
 
 import (
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 )
@@ -23,6 +25,25 @@ func Eventually(t testing.TB, timeout, interval time.Duration, what string, cond
 		}
 		time.Sleep(interval)
 	}
+}
+
+// Settled waits until the values read returns (a process's counters) have
+// not changed for quiet, and fails the test when timeout passes first. It
+// is how a test knows that a controller has finished what it was doing.
+func Settled(t testing.TB, timeout, quiet time.Duration, what string, read func() []float64) {
+	t.Helper()
+	var last []float64
+	since := time.Now()
+	Eventually(t, timeout, 100*time.Millisecond, what, func() error {
+		now := read()
+		if !slices.Equal(now, last) {
+			last, since = now, time.Now()
+		}
+		if d := time.Since(since); d < quiet {
+			return fmt.Errorf("still moving %s ago (%v)", d.Round(time.Millisecond), now)
+		}
+		return nil
+	})
 }
 
 // Tail returns the last n bytes of s, for printing a process's output.

@@ -25,6 +25,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/appserver-operator/appserver-operator/api/v1alpha1"
+	"github.com/appserver-operator/appserver-operator/internal/testutil"
 )
 
 var installCRD sync.Once
@@ -120,16 +121,8 @@ func (p *operatorProcess) requests(t *testing.T) map[string]float64 {
 // settle waits until the operator's write counter has not moved for quiet.
 func (p *operatorProcess) settle(t *testing.T, quiet time.Duration) {
 	t.Helper()
-	last, since := -1.0, time.Now()
-	eventually(t, time.Minute, "the operator's writes to settle", func() error {
-		w := writesOf(p.requests(t))
-		if w != last {
-			last, since = w, time.Now()
-		}
-		if time.Since(since) < quiet {
-			return fmt.Errorf("writes moved recently (%v)", w)
-		}
-		return nil
+	testutil.Settled(t, time.Minute, quiet, "the operator's writes to settle", func() []float64 {
+		return []float64{writesOf(p.requests(t))}
 	})
 }
 
