@@ -43,6 +43,13 @@ node_count=${KWOK_NODES:-2}
 loopback_count=${LOOPBACK_NODES:-1}
 service_cidr=${SERVICE_CIDR:-10.96.0.0/16}
 hpa_sync_period=${HPA_SYNC_PERIOD:-15s}
+# kwok holds each node's Lease under an identity that is new at every start
+# (hostname + a random id), and a new kwok takes a node over only when the
+# previous holder's Lease has expired. kwokctl's default duration is 200 s
+# (40 s x heartbeat factor 5), so after `stop` + `start` the restarted kwok
+# ignored the nodes' pods (no pod ran, none was deleted) for about 3 minutes.
+# 20 s (renewed every 5 s) lets it take over within ~25 s.
+node_lease_seconds=20
 [[ "$service_cidr" =~ ^[0-9.]+/[0-9]+$ ]] || { echo "cluster.sh: bad SERVICE_CIDR '$service_cidr'" >&2; exit 2; }
 [[ "$hpa_sync_period" =~ ^[0-9]+(ms|s|m)$ ]] || { echo "cluster.sh: bad HPA_SYNC_PERIOD '$hpa_sync_period'" >&2; exit 2; }
 [[ "$node_count" =~ ^[1-9][0-9]{0,2}$ ]] && ((node_count <= 250)) || { echo "cluster.sh: bad KWOK_NODES '$node_count' (1 to 250 nodes)" >&2; exit 2; }
@@ -135,6 +142,7 @@ up() {
 			--disable-qps-limits \
 			--extra-args "kube-apiserver=service-cluster-ip-range=$service_cidr" \
 			--extra-args "kube-controller-manager=horizontal-pod-autoscaler-sync-period=$hpa_sync_period" \
+			--extra-args "kwok-controller=node-lease-duration-seconds=$node_lease_seconds" \
 			--wait 2m >"$root/.cluster/$name.create.log" 2>&1 || {
 			echo "cluster.sh: kwokctl create cluster failed; its output:" >&2
 			cat "$root/.cluster/$name.create.log" >&2
