@@ -11,7 +11,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -99,27 +98,6 @@ func TestLogShipperMissingSecretShowsAsDegraded(t *testing.T) {
 	as.Spec.Deployment.LogShipper = &v1alpha1.LogShipperSpec{Elasticsearch: &v1alpha1.ElasticsearchSpec{
 		Host: "es", Auth: &v1alpha1.ElasticsearchAuth{SecretName: "es-auth"}}}
 	create(t, as)
-	dep := get(t, as, &appsv1.Deployment{})
-
-	// No kubelet in envtest: play its part.
-	pod := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: as.Name + "-abc12", Namespace: ns, Labels: dep.Spec.Template.Labels},
-		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "server", Image: as.Spec.Deployment.Image}}},
-	}
-	create(t, pod)
-	pod.Status.InitContainerStatuses = []corev1.ContainerStatus{{Name: resources.LogShipperContainerName, Image: "shipper",
-		State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{
-			Reason: "CreateContainerConfigError", Message: `secret "es-auth" not found`}}}}
-	if err := k8s.Status().Update(context.Background(), pod); err != nil {
-		t.Fatal(err)
-	}
-	waitStatus(t, as, "Degraded naming the Secret", func(as *v1alpha1.ApplicationServer) error {
-		if err := wantCondition(as, v1alpha1.ConditionDegraded, metav1.ConditionTrue, v1alpha1.ReasonContainerConfigError); err != nil {
-			return err
-		}
-		if msg := condition(as, v1alpha1.ConditionDegraded).Message; !strings.Contains(msg, `secret "es-auth" not found`) {
-			return fmt.Errorf("message %q does not name the Secret", msg)
-		}
-		return nil
-	})
+	// No kubelet in envtest: failPodConfig plays its part, on the sidecar.
+	failPodConfig(t, as, true, resources.LogShipperContainerName, `secret "es-auth" not found`)
 }

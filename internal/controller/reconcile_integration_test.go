@@ -692,35 +692,47 @@ func TestEnablingTheHPAKeepsTheReplicas(t *testing.T) {
 	}
 }
 
+// failPodConfig plays the ReplicaSet controller and the kubelet, which do
+// not run in envtest: it creates a pod of as whose container (an init
+// container when init) waits in CreateContainerConfigError with msg, as the
+// kubelet reports a missing ConfigMap or Secret, and waits for as to be
+// Degraded with msg in its message. It returns the pod.
+func failPodConfig(t *testing.T, as *v1alpha1.ApplicationServer, init bool, container, msg string) *corev1.Pod {
+	t.Helper()
+	dep := get(t, as, &appsv1.Deployment{})
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: as.Name + "-abc12", Namespace: as.Namespace, Labels: dep.Spec.Template.Labels},
+		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "server", Image: as.Spec.Deployment.Image}}},
+	}
+	create(t, pod)
+	status := []corev1.ContainerStatus{{Name: container, Image: as.Spec.Deployment.Image,
+		State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CreateContainerConfigError", Message: msg}}}}
+	if init {
+		pod.Status.InitContainerStatuses = status
+	} else {
+		pod.Status.ContainerStatuses = status
+	}
+	if err := k8s.Status().Update(context.Background(), pod); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, as, "Degraded with "+msg, func(as *v1alpha1.ApplicationServer) error {
+		if err := wantCondition(as, v1alpha1.ConditionDegraded, metav1.ConditionTrue, v1alpha1.ReasonContainerConfigError); err != nil {
+			return err
+		}
+		if m := condition(as, v1alpha1.ConditionDegraded).Message; !strings.Contains(m, msg) {
+			return fmt.Errorf("message %q does not say %q", m, msg)
+		}
+		return nil
+	})
+	return pod
+}
+
 func TestMissingConfigMapShowsAsDegraded(t *testing.T) {
 	ns := newNamespace(t)
 	as := sample(t, "appserver_v1alpha1_applicationserver_simple.yaml", ns)
 	as.Spec.Server.EnvFrom = &v1alpha1.EnvFromSpec{ConfigMaps: []string{"app-env"}}
 	create(t, as)
-	dep := get(t, as, &appsv1.Deployment{})
-
-	// The ReplicaSet controller and the kubelet are not running in envtest:
-	// play their part with a pod of the server whose container cannot start.
-	pod := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: as.Name + "-abc12", Namespace: ns, Labels: dep.Spec.Template.Labels},
-		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "server", Image: as.Spec.Deployment.Image}}},
-	}
-	create(t, pod)
-	pod.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "server", Image: as.Spec.Deployment.Image,
-		State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{
-			Reason: "CreateContainerConfigError", Message: `configmap "app-env" not found`}}}}
-	if err := k8s.Status().Update(context.Background(), pod); err != nil {
-		t.Fatal(err)
-	}
-	waitStatus(t, as, "Degraded naming the ConfigMap", func(as *v1alpha1.ApplicationServer) error {
-		if err := wantCondition(as, v1alpha1.ConditionDegraded, metav1.ConditionTrue, v1alpha1.ReasonContainerConfigError); err != nil {
-			return err
-		}
-		if msg := condition(as, v1alpha1.ConditionDegraded).Message; !strings.Contains(msg, `configmap "app-env" not found`) {
-			return fmt.Errorf("message %q does not name the ConfigMap", msg)
-		}
-		return nil
-	})
+	pod := failPodConfig(t, as, false, "server", `configmap "app-env" not found`)
 	waitWarningEvent(t, as, v1alpha1.ReasonContainerConfigError, "app-env")
 
 	// The ConfigMap appears and the container starts: no longer Degraded.

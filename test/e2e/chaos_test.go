@@ -884,13 +884,13 @@ func (c *chaos) waitRepaired(since time.Time) {
 // only take the lease once the previous holder's last renewal is a full
 // lease duration old (one host, one clock).
 type leaseWatch struct {
-	stop, done chan struct{}
-	mu         sync.Mutex
-	holders    []leaseHold // in order of appearance
-	both       int         // samples in which two replicas led
-	followerW  int         // samples in which a non-leader had written more than the Lease
-	samples    int
-	errs       []string
+	*ticking
+	mu        sync.Mutex
+	holders   []leaseHold // in order of appearance
+	both      int         // samples in which two replicas led
+	followerW int         // samples in which a non-leader had written more than the Lease
+	samples   int
+	errs      []string
 }
 
 type leaseHold struct {
@@ -899,31 +899,9 @@ type leaseHold struct {
 }
 
 func startLeaseWatch(t *testing.T, c *chaos) *leaseWatch {
-	lw := &leaseWatch{stop: make(chan struct{}), done: make(chan struct{})}
-	go func() {
-		defer close(lw.done)
-		tick := time.NewTicker(200 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-lw.stop:
-				return
-			case <-tick.C:
-			}
-			lw.sample(c)
-		}
-	}()
-	t.Cleanup(func() { lw.halt() })
+	lw := &leaseWatch{}
+	lw.ticking = startTicking(t, 200*time.Millisecond, func() { lw.sample(c) })
 	return lw
-}
-
-func (lw *leaseWatch) halt() {
-	select {
-	case <-lw.stop:
-	default:
-		close(lw.stop)
-	}
-	<-lw.done
 }
 
 func (lw *leaseWatch) sample(c *chaos) {
@@ -1033,9 +1011,9 @@ func (p *operatorProcess) leaderAndWrites() (leader bool, writes float64, err er
 // meteringPoller asks the metering API every 500 ms, of every replica (only
 // the leader serves it), throughout the suite.
 type meteringPoller struct {
-	stop, done chan struct{}
-	mu         sync.Mutex
-	probes     []meteringProbe
+	*ticking
+	mu     sync.Mutex
+	probes []meteringProbe
 }
 
 type meteringProbe struct {
@@ -1045,54 +1023,72 @@ type meteringProbe struct {
 }
 
 func startMeteringPoller(t *testing.T, c *chaos) *meteringPoller {
-	mp := &meteringPoller{stop: make(chan struct{}), done: make(chan struct{})}
-	go func() {
-		defer close(mp.done)
-		tick := time.NewTicker(500 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-mp.stop:
-				return
-			case <-tick.C:
-			}
-			replicas := c.replicas()
-			if len(replicas) == 0 {
-				continue // before the first operator starts
-			}
-			pr := meteringProbe{start: time.Now()}
-			var errs []string
-			for _, s := range replicas {
-				// A generous timeout: a slow answer on a loaded machine is
-				// an answer.
-				api := newMeteringAPI(s.metering)
-				api.hc.Timeout = 5 * time.Second
-				code, _, _, err := api.do("/metrics", "")
-				if err == nil && code == http.StatusOK {
-					pr.ok = true
-					break
-				}
-				errs = append(errs, fmt.Sprintf("%s: %d %v", s.name, code, err))
-			}
-			// The time of the outcome: a request cut by a kill fails after it.
-			pr.at = time.Now()
-			pr.err = strings.Join(errs, "; ")
-			mp.mu.Lock()
-			mp.probes = append(mp.probes, pr)
-			mp.mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() { mp.halt() })
+	mp := &meteringPoller{}
+	mp.ticking = startTicking(t, 500*time.Millisecond, func() { mp.probe(c) })
 	return mp
 }
 
-func (mp *meteringPoller) halt() {
-	select {
-	case <-mp.stop:
-	default:
-		close(mp.stop)
+// probe asks each operator replica's metering API for /metrics, until one
+// answers.
+func (mp *meteringPoller) probe(c *chaos) {
+	replicas := c.replicas()
+	if len(replicas) == 0 {
+		return // before the first operator starts
 	}
-	<-mp.done
+	pr := meteringProbe{start: time.Now()}
+	var errs []string
+	for _, s := range replicas {
+		// A generous timeout: a slow answer on a loaded machine is
+		// an answer.
+		api := newMeteringAPI(s.metering)
+		api.hc.Timeout = 5 * time.Second
+		code, _, _, err := api.do("/metrics", "")
+		if err == nil && code == http.StatusOK {
+			pr.ok = true
+			break
+		}
+		errs = append(errs, fmt.Sprintf("%s: %d %v", s.name, code, err))
+	}
+	// The time of the outcome: a request cut by a kill fails after it.
+	pr.at = time.Now()
+	pr.err = strings.Join(errs, "; ")
+	mp.mu.Lock()
+	mp.probes = append(mp.probes, pr)
+	mp.mu.Unlock()
+}
+
+// ticking calls sample every interval on a goroutine of its own until halt,
+// which waits for the call in progress; the test's cleanup halts it.
+type ticking struct {
+	stop, done chan struct{}
+}
+
+func startTicking(t *testing.T, interval time.Duration, sample func()) *ticking {
+	tk := &ticking{stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(tk.done)
+		tick := time.NewTicker(interval)
+		defer tick.Stop()
+		for {
+			select {
+			case <-tk.stop:
+				return
+			case <-tick.C:
+			}
+			sample()
+		}
+	}()
+	t.Cleanup(tk.halt)
+	return tk
+}
+
+func (tk *ticking) halt() {
+	select {
+	case <-tk.stop:
+	default:
+		close(tk.stop)
+	}
+	<-tk.done
 }
 
 // classifyProbes counts the failed probes that an operator restart
