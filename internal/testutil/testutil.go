@@ -40,7 +40,7 @@ func Settled(t testing.TB, timeout, quiet time.Duration, what string, read func(
 			last, since = now, time.Now()
 		}
 		if d := time.Since(since); d < quiet {
-			return fmt.Errorf("still moving %s ago (%v)", d.Round(time.Millisecond), now)
+			return fmt.Errorf("last moved %s ago (now %v)", d.Round(time.Millisecond), now)
 		}
 		return nil
 	})
