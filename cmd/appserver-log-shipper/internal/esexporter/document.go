@@ -11,18 +11,14 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 )
 
-// Document is the JSON document of one record: @timestamp (the record's
-// time, else its observed time), message (the body as text), severity (when
-// known), then the resource's and the record's attributes by their names
-// (a record attribute wins over a resource attribute of the same name, and
-// the three fields above over both).
-func Document(res pcommon.Resource, lr plog.LogRecord) ([]byte, error) {
-	return appendDocument(nil, res, lr)
-}
-
-// appendDocument appends Document(res, lr) to buf. It writes the JSON
-// itself rather than through a map and encoding/json: at thousands of
-// records a second that map was most of the exporter's garbage.
+// appendDocument appends the JSON document of one record to buf:
+// @timestamp (the record's time, else its observed time), message (the body
+// as text), severity (when known), then the resource's and the record's
+// attributes by their names (a record attribute wins over a resource
+// attribute of the same name, and the three fields above over both). It
+// writes the JSON itself rather than through a map and encoding/json: at
+// thousands of records a second that map was most of the exporter's
+// garbage.
 func appendDocument(buf []byte, res pcommon.Resource, lr plog.LogRecord) ([]byte, error) {
 	ts := lr.Timestamp()
 	if ts == 0 {

@@ -65,7 +65,7 @@ func TestDocumentFields(t *testing.T) {
 	lr.Attributes().PutEmptyMap("http").PutInt("status", 500)
 	lr.Attributes().PutEmpty("nothing")
 
-	b, err := Document(res, lr)
+	b, err := appendDocument(nil, res, lr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestDocumentFields(t *testing.T) {
 func TestDocumentRefusesWhatJSONCannotHold(t *testing.T) {
 	lr := plog.NewLogRecord()
 	lr.Attributes().PutDouble("ratio", math.NaN())
-	if b, err := Document(pcommon.NewResource(), lr); err == nil {
-		t.Fatalf("Document = %s, want an error", b)
+	if b, err := appendDocument(nil, pcommon.NewResource(), lr); err == nil {
+		t.Fatalf("appendDocument = %s, want an error", b)
 	}
 }
